@@ -1,0 +1,94 @@
+/**
+ * The one registry of fragcast's error codes. Every error a user, operator or
+ * client can see comes from here, with a stable code, an HTTP status where it
+ * is answered over HTTP, and a message template. `docs/errors.md` documents
+ * each code; `server/test/errors.test.ts` keeps the two in sync. A code is
+ * never reused for a different meaning.
+ */
+
+export interface ErrorSpec {
+  readonly status: number;
+  /** Message template; `{name}` placeholders are filled from the params. */
+  readonly message: string;
+}
+
+export const ERRORS = {
+  // ── HTTP and routing ────────────────────────────────────────────────
+  NOT_FOUND: { status: 404, message: 'No route for {method} {url}' },
+  METHOD_NOT_ALLOWED: { status: 405, message: '{method} is not allowed on {url}' },
+  STREAM_NOT_FOUND: { status: 404, message: 'Stream "{stream}" does not exist' },
+  INVALID_STREAM_NAME: { status: 400, message: 'Stream name "{stream}" is invalid: use 1-64 characters of a-z, 0-9, "_" and "-"' },
+  ASSET_MISSING: { status: 500, message: 'Client bundle "{asset}" is missing: run "npm run build"' },
+
+  // ── WebSocket viewers (close reasons; status is the close code) ─────
+  WS_BINARY_FROM_VIEWER: { status: 4400, message: 'Viewers may not send binary messages' },
+  WS_MESSAGE_TOO_LARGE: { status: 1009, message: 'Message exceeds {limit} bytes' },
+  VIEWER_TOO_SLOW: { status: 4408, message: 'Viewer stayed behind the live edge for more than {seconds} s' },
+  STREAM_CLOSED: { status: 4410, message: 'Stream "{stream}" was removed' },
+  SERVER_SHUTTING_DOWN: { status: 1001, message: 'Server is shutting down' },
+
+  // ── Media input (logged, then the source is restarted) ──────────────
+  MEDIA_BOX_TOO_SMALL: { status: 422, message: 'Box "{type}" at byte {offset} declares size {size}, below the 8-byte header' },
+  MEDIA_BOX_TOO_LARGE: { status: 422, message: 'Box "{type}" at byte {offset} declares size {size}, over the {limit}-byte limit' },
+  MEDIA_BOX_TYPE_INVALID: { status: 422, message: 'Bytes at offset {offset} are not an MP4 box (type {type})' },
+  MEDIA_BOX_UNEXPECTED: { status: 422, message: 'Unexpected "{type}" box at byte {offset}: {why}' },
+  MEDIA_FRAGMENT_BEFORE_INIT: { status: 422, message: 'Fragment at byte {offset} arrived before any init segment (ftyp+moov)' },
+  MEDIA_INIT_INVALID: { status: 422, message: 'Init segment is invalid: {why}' },
+  MEDIA_FRAGMENT_INVALID: { status: 422, message: 'Fragment at byte {offset} is invalid: {why}' },
+  MEDIA_TRUNCATED: { status: 422, message: 'Input ended inside box "{type}" ({have} of {size} bytes)' },
+
+  // ── Sources ─────────────────────────────────────────────────────────
+  FFMPEG_NOT_FOUND: {
+    status: 500,
+    message:
+      'ffmpeg was not found. Provide it in one of three ways: set FFMPEG_PATH (or the configured ffmpeg path), ' +
+      'install it on PATH (Debian: apt-get install ffmpeg), or install the optional npm dependency @ffmpeg-installer/ffmpeg',
+  },
+  FFMPEG_PATH_INVALID: { status: 500, message: 'ffmpeg path "{path}" ({from}) is not an executable file' },
+
+  // ── Startup ─────────────────────────────────────────────────────────
+  UWS_NATIVE_UNAVAILABLE: {
+    status: 500,
+    message:
+      'The uWebSockets.js native binary did not load ({why}); its JavaScript fallback is far slower. ' +
+      'Use Node 20 on glibc >= 2.27 (linux x64/arm64, macOS, Windows), or start with --allow-uws-fallback to accept it',
+  },
+  LISTEN_FAILED: { status: 500, message: 'Could not listen on {host}:{port} (in use, or not permitted)' },
+  INVALID_ARGUMENT: { status: 400, message: '{what}' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export type ErrorParams = Record<string, string | number | bigint | boolean | undefined>;
+
+function format(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (params[key] === undefined ? whole : String(params[key])));
+}
+
+/** An error with a registry code. `status` is the HTTP status (or WS close code). */
+export class FragcastError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly params: ErrorParams;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    super(format(ERRORS[code].message, params), options);
+    this.name = 'FragcastError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.params = params;
+  }
+
+  /** The JSON body every HTTP error answers with: `{ "error": { code, message } }`. */
+  toJSON(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** Malformed media input; carries the stream-relative byte offset. */
+export class MediaError extends FragcastError {
+  constructor(code: ErrorCode & `MEDIA_${string}`, params: ErrorParams = {}) {
+    super(code, params);
+    this.name = 'MediaError';
+  }
+}
