@@ -6,6 +6,8 @@
  * never reused for a different meaning.
  */
 
+import { CloseCodes } from './protocol.ts';
+
 export interface ErrorSpec {
   readonly status: number;
   /** Message template; `{name}` placeholders are filled from the params. */
@@ -17,15 +19,17 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, message: 'No route for {method} {url}' },
   METHOD_NOT_ALLOWED: { status: 405, message: '{method} is not allowed on {url}' },
   STREAM_NOT_FOUND: { status: 404, message: 'Stream "{stream}" does not exist' },
+  UPGRADE_REQUIRED: { status: 426, message: '{url} is a WebSocket endpoint: connect with a WebSocket client' },
   INVALID_STREAM_NAME: { status: 400, message: 'Stream name "{stream}" is invalid: use 1-64 characters of a-z, 0-9, "_" and "-"' },
   ASSET_MISSING: { status: 500, message: 'Client bundle "{asset}" is missing: run "npm run build"' },
 
   // ── WebSocket viewers (close reasons; status is the close code) ─────
-  WS_BINARY_FROM_VIEWER: { status: 4400, message: 'Viewers may not send binary messages' },
-  WS_MESSAGE_TOO_LARGE: { status: 1009, message: 'Message exceeds {limit} bytes' },
-  VIEWER_TOO_SLOW: { status: 4408, message: 'Viewer stayed behind the live edge for more than {seconds} s' },
-  STREAM_CLOSED: { status: 4410, message: 'Stream "{stream}" was removed' },
-  SERVER_SHUTTING_DOWN: { status: 1001, message: 'Server is shutting down' },
+  WS_BINARY_FROM_VIEWER: { status: CloseCodes.BINARY_FROM_VIEWER, message: 'Viewers may not send binary messages' },
+  WS_MESSAGE_TOO_LARGE: { status: CloseCodes.MESSAGE_TOO_BIG, message: 'Message exceeds {limit} bytes' },
+  VIEWER_TOO_SLOW: { status: CloseCodes.VIEWER_TOO_SLOW, message: 'Viewer stayed behind the live edge for more than {seconds} s' },
+  STREAM_CLOSED: { status: CloseCodes.STREAM_CLOSED, message: 'Stream "{stream}" was removed' },
+  STREAM_REINIT: { status: CloseCodes.STREAM_REINIT, message: 'Stream "{stream}" restarted with a new init segment; reconnect to continue' },
+  SERVER_SHUTTING_DOWN: { status: CloseCodes.GOING_AWAY, message: 'Server is shutting down' },
 
   // ── Media input (logged, then the source is restarted) ──────────────
   MEDIA_BOX_TOO_SMALL: { status: 422, message: 'Box "{type}" at byte {offset} declares size {size}, below the 8-byte header' },

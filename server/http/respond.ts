@@ -1,0 +1,54 @@
+import { FragcastError } from '../errors.ts';
+import type { UWS } from './uws.ts';
+
+/** HTTP status lines uWS needs spelled out. */
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  204: 'No Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  426: 'Upgrade Required',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_TEXT[status] ?? 'Unknown'}`;
+}
+
+/** Headers on every response: fragcast never wants to be sniffed into another type. */
+const COMMON_HEADERS: readonly (readonly [string, string])[] = [['X-Content-Type-Options', 'nosniff']];
+
+export function writeHead(res: UWS.HttpResponse, status: number, headers: Iterable<readonly [string, string]>): void {
+  res.writeStatus(statusLine(status));
+  for (const [name, value] of COMMON_HEADERS) res.writeHeader(name, value);
+  for (const [name, value] of headers) res.writeHeader(name, value);
+}
+
+export function sendBody(res: UWS.HttpResponse, status: number, contentType: string, body: string | Uint8Array, extra: Iterable<readonly [string, string]> = []): void {
+  res.cork(() => {
+    writeHead(res, status, [['Content-Type', contentType], ...extra]);
+    res.end(body);
+  });
+}
+
+export function sendJson(res: UWS.HttpResponse, status: number, value: unknown): void {
+  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(value), [['Cache-Control', 'no-store']]);
+}
+
+/** Answers with the one error shape: `{ "error": { "code", "message" } }` and the code's status. */
+export function sendError(res: UWS.HttpResponse, error: FragcastError): void {
+  sendJson(res, error.status, error.toJSON());
+}
+
+/** Reads the remote address now: uWS request data is valid only during the handler. */
+export function remoteAddressOf(res: UWS.HttpResponse | UWS.WebSocket<unknown>): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+}

@@ -1,0 +1,153 @@
+import type { ErrorCode } from '../errors.ts';
+import { SafeEmitter } from '../safe-emitter.ts';
+import type { Fragment, InitRecord } from '../streams/fragment.ts';
+import type { Stream } from '../streams/stream.ts';
+import { CLOSE, KeyframeGate, SEND, type KeyframeGateOptions } from './keyframe-gate.ts';
+
+export type OutputKind = 'ws' | 'http-mp4';
+
+/** Why a session ended: a registry code when fragcast ended it, 'peer' when the viewer went away. */
+export type CloseReason = ErrorCode | 'peer';
+
+export interface SessionEvents {
+  [event: string]: unknown[];
+  close: [CloseReason];
+}
+
+export interface SessionSnapshot {
+  readonly id: string;
+  readonly output: OutputKind;
+  readonly stream: string;
+  readonly remoteAddress: string;
+  readonly connectedAt: number;
+  readonly bytesSent: number;
+  readonly fragmentsSent: number;
+  readonly skippedFragments: number;
+  readonly skipEpisodes: number;
+  /** Age (ms) of the newest fragment sent, measured when it was sent. */
+  readonly lagMs: number;
+}
+
+let sessionCounter = 0;
+
+/**
+ * One viewer of one stream through one output. Outputs differ only in how
+ * bytes reach the wire; the admission policy (KeyframeGate), counters,
+ * lifecycle and snapshot are shared here, so stats, limits and kicks work the
+ * same for every kind of viewer.
+ */
+export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
+  readonly id: string;
+  abstract readonly output: OutputKind;
+  readonly stream: Stream;
+  readonly remoteAddress: string;
+  readonly connectedAt = Date.now();
+  readonly gate: KeyframeGate;
+  bytesSent = 0;
+  fragmentsSent = 0;
+  lagMs = 0;
+  /** Generation of the init this viewer was last sent. */
+  protected sentGeneration = 0;
+  #closed = false;
+
+  constructor(stream: Stream, remoteAddress: string, gate: Partial<KeyframeGateOptions> = {}) {
+    super();
+    this.id = `v${(++sessionCounter).toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+    this.stream = stream;
+    this.remoteAddress = remoteAddress;
+    this.gate = new KeyframeGate(gate);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes waiting to go out on this viewer's connection, as the gate should see them. */
+  protected abstract bufferedBytes(): number;
+  /** Writes one fragment's bytes; called only for fragments the gate admitted. */
+  protected abstract write(fragment: Fragment): void;
+  /** Runs `work` with the connection corked, so a batch goes out in one write. */
+  protected abstract corked(work: () => void): void;
+  /** Sends a new init. Returns false when this output cannot continue across inits and the session must end. */
+  protected abstract writeInit(init: InitRecord): boolean;
+  /** Ends the transport from the server side; `reason` is the registry code to tell the viewer. */
+  protected abstract endTransport(reason: ErrorCode): void;
+  /** Called when the gate resumes a viewer that had been skipping, before the keyframe is written. */
+  protected onResume(_skippedInEpisode: number): void {}
+
+  /** Sends the current init and the newest GOP: the instant start. */
+  start(): void {
+    const init = this.stream.init;
+    if (!init) return;
+    this.corked(() => {
+      if (!this.#sendInit(init)) return;
+      const gop = this.stream.cache.newest;
+      if (gop) this.#admit(gop.fragments, Date.now());
+    });
+  }
+
+  onInit(init: InitRecord): void {
+    if (this.#closed) return;
+    this.corked(() => this.#sendInit(init));
+  }
+
+  /** The per-fragment hot path: gate each fragment, write the admitted ones, one cork per batch. */
+  deliver(fragments: readonly Fragment[], nowMs: number): void {
+    if (this.#closed || this.sentGeneration === 0) return;
+    this.corked(() => this.#admit(fragments, nowMs));
+  }
+
+  /** Ends the session. From the server side, tells the viewer `reason`; idempotent. */
+  close(reason: CloseReason): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (reason !== 'peer') this.endTransport(reason);
+    this.safeEmit('close', reason);
+    this.removeAllListeners();
+  }
+
+  snapshot(): SessionSnapshot {
+    return {
+      id: this.id,
+      output: this.output,
+      stream: this.stream.name,
+      remoteAddress: this.remoteAddress,
+      connectedAt: this.connectedAt,
+      bytesSent: this.bytesSent,
+      fragmentsSent: this.fragmentsSent,
+      skippedFragments: this.gate.skippedFragments,
+      skipEpisodes: this.gate.skipEpisodes,
+      lagMs: this.lagMs,
+    };
+  }
+
+  #sendInit(init: InitRecord): boolean {
+    if (!this.writeInit(init)) {
+      this.close('STREAM_REINIT');
+      return false;
+    }
+    this.sentGeneration = init.generation;
+    this.gate.waitForKeyframe();
+    return true;
+  }
+
+  #admit(fragments: readonly Fragment[], nowMs: number): void {
+    const gate = this.gate;
+    for (let i = 0; i < fragments.length; i++) {
+      const fragment = fragments[i]!;
+      if (fragment.generation !== this.sentGeneration) continue;
+      const wasBehind = gate.behind;
+      const verdict = gate.decide(fragment, this.bufferedBytes(), nowMs);
+      if (verdict === SEND) {
+        if (wasBehind) this.onResume(gate.episodeSkipped);
+        this.write(fragment);
+        this.bytesSent += fragment.bytes.length;
+        this.fragmentsSent++;
+        this.lagMs = nowMs - fragment.arrivalMs;
+      } else if (verdict === CLOSE) {
+        this.close('VIEWER_TOO_SLOW');
+        return;
+      }
+    }
+  }
+}

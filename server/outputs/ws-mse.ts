@@ -1,0 +1,129 @@
+import { ERRORS, FragcastError, type ErrorCode } from '../errors.ts';
+import { PROTOCOL_VERSION, type InitMessage, type KeyframeMessage, type ServerMessage } from '../protocol.ts';
+import type { Fragment, InitRecord } from '../streams/fragment.ts';
+import type { Stream } from '../streams/stream.ts';
+import type { KeyframeGateOptions } from './keyframe-gate.ts';
+import { ViewerSession } from './viewer-session.ts';
+
+/** The part of a uWS WebSocket this output uses (uWS's WebSocket satisfies it; tests may pass a fake). */
+export interface WsTransport {
+  send(message: Uint8Array | string, isBinary?: boolean): number;
+  getBufferedAmount(): number;
+  cork(work: () => void): unknown;
+  end(code?: number, shortMessage?: string): void;
+}
+
+/** Largest text message a viewer may send. Control messages are tiny; anything bigger is abuse. */
+export const MAX_VIEWER_MESSAGE_BYTES = 4096;
+
+/** RFC 6455 §5.5: a close frame's payload is at most 125 bytes, 2 of them the code. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+function describeInit(stream: Stream, init: InitRecord): InitMessage {
+  return {
+    type: 'init',
+    protocol: PROTOCOL_VERSION,
+    stream: stream.name,
+    generation: init.generation,
+    mime: init.info.mime,
+    tracks: init.info.tracks.map(({ defaults: _defaults, ...track }) => track),
+    serverTime: Date.now(),
+  };
+}
+
+/**
+ * The keyframe stamp is the same for every viewer: encode it once per
+ * keyframe. A one-slot memo suffices because the hub hands one batch to all
+ * viewers before the next batch exists.
+ */
+let stampFor: Fragment | undefined;
+let stampBytes: Buffer = Buffer.alloc(0);
+function keyframeStamp(fragment: Fragment): Buffer {
+  if (stampFor !== fragment) {
+    const message: KeyframeMessage = {
+      type: 'keyframe',
+      seq: fragment.seq,
+      generation: fragment.generation,
+      arrivalMs: fragment.arrivalMs,
+      decodeTime: fragment.info.decodeTime ?? 0,
+    };
+    stampBytes = Buffer.from(JSON.stringify(message));
+    stampFor = fragment;
+  }
+  return stampBytes;
+}
+
+/**
+ * A WebSocket MSE viewer (docs/protocol.md): an `init` text message and the
+ * init segment, then whole-box fragments, each sent as the very buffer the
+ * stream holds: uWS copies it into the socket, JavaScript copies nothing.
+ */
+export class WsMseSession extends ViewerSession {
+  readonly output = 'ws' as const;
+  readonly #ws: WsTransport;
+
+  constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>) {
+    super(stream, remoteAddress, gate);
+    this.#ws = ws;
+  }
+
+  /** A text or binary message from the viewer. Binary and oversized messages end the session with a close code. */
+  receive(data: ArrayBuffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.close('WS_BINARY_FROM_VIEWER');
+      return;
+    }
+    if (data.byteLength > MAX_VIEWER_MESSAGE_BYTES) {
+      this.close('WS_MESSAGE_TOO_LARGE');
+      return;
+    }
+    let message: { type?: unknown; id?: unknown };
+    try {
+      message = JSON.parse(Buffer.from(data).toString('utf8')) as typeof message;
+    } catch {
+      this.#sendJson({ type: 'error', code: 'INVALID_ARGUMENT', message: 'Control messages are JSON objects with a "type"' });
+      return;
+    }
+    if (message?.type === 'ping') {
+      this.#sendJson({ type: 'pong', ...(typeof message.id === 'number' ? { id: message.id } : {}), serverTime: Date.now() });
+    }
+    // Unknown types are ignored, so that older servers tolerate newer players.
+  }
+
+  protected bufferedBytes(): number {
+    return this.#ws.getBufferedAmount();
+  }
+
+  protected corked(work: () => void): void {
+    this.#ws.cork(work);
+  }
+
+  protected write(fragment: Fragment): void {
+    if (fragment.keyframe) this.#ws.send(keyframeStamp(fragment), false);
+    this.#ws.send(fragment.bytes, true);
+  }
+
+  protected writeInit(init: InitRecord): boolean {
+    this.#sendJson(describeInit(this.stream, init));
+    this.#ws.send(init.bytes, true);
+    return true;
+  }
+
+  protected override onResume(skippedInEpisode: number): void {
+    this.#sendJson({ type: 'skip', skipped: skippedInEpisode });
+  }
+
+  protected endTransport(reason: ErrorCode): void {
+    const error = new FragcastError(reason, {
+      stream: this.stream.name,
+      limit: MAX_VIEWER_MESSAGE_BYTES,
+      seconds: this.gate.options.maxBehindMs / 1000,
+    });
+    const text = Buffer.from(error.message).subarray(0, MAX_CLOSE_REASON_BYTES).toString('utf8');
+    this.#ws.end(ERRORS[reason].status, text);
+  }
+
+  #sendJson(message: ServerMessage): void {
+    this.#ws.send(JSON.stringify(message), false);
+  }
+}

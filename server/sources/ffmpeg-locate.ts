@@ -1,0 +1,65 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+import { FragcastError } from '../errors.ts';
+
+export type FfmpegOrigin = 'config' | 'FFMPEG_PATH' | 'PATH' | '@ffmpeg-installer/ffmpeg';
+
+export interface FfmpegLocation {
+  readonly path: string;
+  readonly from: FfmpegOrigin;
+}
+
+export interface LocateOptions {
+  /** ffmpeg path from the configuration or CLI. */
+  readonly configured?: string | undefined;
+  /** The FFMPEG_PATH environment variable, as read by config/. */
+  readonly envPath?: string | undefined;
+  /** The PATH environment variable, as read by config/. */
+  readonly searchPath?: string | undefined;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function fromInstallerPackage(): string | undefined {
+  try {
+    // Optional dependency: a static ffmpeg inside an npm package, for machines without one.
+    const installer = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path?: string };
+    return installer.path && isExecutableFile(installer.path) ? installer.path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds ffmpeg, in this order: the configured path, FFMPEG_PATH, `ffmpeg` on
+ * PATH, then the optional npm dependency @ffmpeg-installer/ffmpeg. An
+ * explicitly given path that is not executable is an error rather than a
+ * silent fall-through: the operator asked for that binary.
+ */
+export function locateFfmpeg(options: LocateOptions): FfmpegLocation {
+  const explicit: [string | undefined, FfmpegOrigin][] = [
+    [options.configured, 'config'],
+    [options.envPath, 'FFMPEG_PATH'],
+  ];
+  for (const [path, from] of explicit) {
+    if (!path) continue;
+    if (!isExecutableFile(path)) throw new FragcastError('FFMPEG_PATH_INVALID', { path, from });
+    return { path, from };
+  }
+  for (const dir of (options.searchPath ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'ffmpeg');
+    if (isExecutableFile(candidate)) return { path: candidate, from: 'PATH' };
+  }
+  const packaged = fromInstallerPackage();
+  if (packaged) return { path: packaged, from: '@ffmpeg-installer/ffmpeg' };
+  throw new FragcastError('FFMPEG_NOT_FOUND');
+}

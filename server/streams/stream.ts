@@ -1,0 +1,157 @@
+import { MediaError } from '../errors.ts';
+import { Fmp4Reader } from '../media/fmp4-reader.ts';
+import { SafeEmitter } from '../safe-emitter.ts';
+import type { Fragment, InitRecord } from './fragment.ts';
+import { GopCache, type GopCacheOptions } from './gop-cache.ts';
+
+export interface StreamEvents {
+  [event: string]: unknown[];
+  /** A new init segment: a new generation starts; the cache was cleared. */
+  init: [InitRecord];
+  /** Fragments parsed from one chunk of input, in order. Batched so outputs can cork one write per viewer. */
+  fragments: [readonly Fragment[]];
+  /** The input was malformed; the stream's parser was reset and its source should restart. */
+  'input-error': [MediaError];
+  close: [];
+}
+
+export interface StreamStats {
+  readonly bytesIn: number;
+  readonly fragmentsIn: number;
+  readonly keyframesIn: number;
+  readonly inputErrors: number;
+  readonly lastFragmentMs: number | undefined;
+}
+
+/**
+ * One live stream: the current init (with its generation), a GOP cache, and
+ * the fragments announced to whoever subscribed. A stream parses bytes that
+ * its owner writes in; it knows neither its source nor its outputs.
+ */
+export class Stream extends SafeEmitter<StreamEvents> {
+  readonly name: string;
+  readonly cache: GopCache;
+  #init: InitRecord | undefined;
+  #generation = 0;
+  #seq = 0;
+  readonly #reader = new Fmp4Reader();
+  #bytesIn = 0;
+  #fragmentsIn = 0;
+  #keyframesIn = 0;
+  #inputErrors = 0;
+  #lastFragmentMs: number | undefined;
+  #closed = false;
+
+  constructor(name: string, options: { cache?: Partial<GopCacheOptions> } = {}) {
+    super();
+    this.name = name;
+    this.cache = new GopCache(options.cache);
+  }
+
+  get init(): InitRecord | undefined {
+    return this.#init;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sequence number of the newest fragment, 0 before any. */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  get stats(): StreamStats {
+    return {
+      bytesIn: this.#bytesIn,
+      fragmentsIn: this.#fragmentsIn,
+      keyframesIn: this.#keyframesIn,
+      inputErrors: this.#inputErrors,
+      lastFragmentMs: this.#lastFragmentMs,
+    };
+  }
+
+  /** Bits per second of the newest complete GOP, or undefined before one is complete. */
+  get bitrate(): number | undefined {
+    const gop = this.cache.lastComplete;
+    return gop && gop.duration > 0 ? (gop.bytes * 8) / gop.duration : undefined;
+  }
+
+  /**
+   * Feeds bytes from the stream's source. Malformed input emits
+   * 'input-error' (after the fragments parsed before the fault) and resets
+   * the parser; the cache and current init stay, so viewers see a stall.
+   * The chunk must not be mutated afterwards.
+   */
+  write(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#bytesIn += chunk.length;
+    let batch: Fragment[] = [];
+    try {
+      this.#reader.push(chunk, (output) => {
+        if (output.kind === 'fragment') {
+          batch.push(this.#acceptFragment(output.fragment.bytes, output.fragment.info));
+          return;
+        }
+        if (batch.length) this.safeEmit('fragments', batch);
+        batch = [];
+        this.#acceptInit(output.init.bytes, output.init.info);
+      });
+    } catch (error) {
+      if (batch.length) this.safeEmit('fragments', batch);
+      this.#inputFailed(error);
+      return;
+    }
+    if (batch.length) this.safeEmit('fragments', batch);
+  }
+
+  /** The source's output ended (process exit, publisher gone): the next bytes start a fresh fMP4 stream. */
+  endInput(): void {
+    try {
+      this.#reader.end();
+    } catch (error) {
+      this.#inputFailed(error);
+    }
+    this.#reader.reset();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.cache.clear();
+    this.safeEmit('close');
+    this.removeAllListeners();
+  }
+
+  #acceptInit(bytes: Buffer, info: InitRecord['info']): void {
+    this.#generation++;
+    this.#init = { bytes, info, generation: this.#generation, arrivalMs: Date.now() };
+    this.cache.clear();
+    this.safeEmit('init', this.#init);
+  }
+
+  #acceptFragment(bytes: Buffer, info: Fragment['info']): Fragment {
+    const fragment: Fragment = {
+      seq: ++this.#seq,
+      generation: this.#generation,
+      bytes,
+      keyframe: info.keyframe,
+      info,
+      arrivalMs: Date.now(),
+    };
+    this.#fragmentsIn++;
+    if (fragment.keyframe) this.#keyframesIn++;
+    this.#lastFragmentMs = fragment.arrivalMs;
+    this.cache.push(fragment);
+    return fragment;
+  }
+
+  #inputFailed(error: unknown): void {
+    this.#inputErrors++;
+    const offset = this.#reader.bytesIn;
+    this.#reader.reset();
+    // A non-MediaError here is a parser bug; it still must not take the server down.
+    const mediaError = error instanceof MediaError ? error : new MediaError('MEDIA_FRAGMENT_INVALID', { offset, why: String(error) });
+    this.safeEmit('input-error', mediaError);
+  }
+}
