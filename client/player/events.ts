@@ -1,0 +1,83 @@
+/**
+ * The player's events and errors, in the style of hls.js: one string enum of
+ * events with a payload type each, and errors as events of one shape
+ * `{ type, details, fatal }`. `fatal: false` promises the player recovers by
+ * itself; `fatal: true` means it stopped and the page must act.
+ */
+
+export const PlayerEvent = {
+  /** Connected, init received, SourceBuffer ready. */
+  READY: 'ready',
+  /** Frames are advancing (after start, a stall or a reconnect). */
+  PLAYING: 'playing',
+  /** Playback stopped advancing for want of data. */
+  STALLED: 'stalled',
+  /** Periodic figures (every 500 ms while playing). */
+  LATENCY: 'latency',
+  /** A new init generation began (source restart, new publisher). */
+  GENERATION: 'generation',
+  ERROR: 'error',
+} as const;
+export type PlayerEventName = (typeof PlayerEvent)[keyof typeof PlayerEvent];
+
+export const ErrorType = {
+  NETWORK: 'networkError',
+  MEDIA: 'mediaError',
+  OTHER: 'otherError',
+} as const;
+export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
+
+export const ErrorDetails = {
+  /** The WebSocket could not connect or closed; the player reconnects. */
+  WS_CLOSED: 'wsClosed',
+  /** The server sent something that breaks the protocol (docs/protocol.md). */
+  PROTOCOL_ERROR: 'protocolError',
+  /** This browser has no MediaSource. */
+  MSE_UNSUPPORTED: 'mseUnsupported',
+  /** The browser cannot play the stream's codecs. */
+  CODEC_UNSUPPORTED: 'codecUnsupported',
+  /** appendBuffer failed; the player resets its buffer and waits for a keyframe. */
+  APPEND_FAILED: 'appendFailed',
+  /** The SourceBuffer was full; old media was evicted. */
+  BUFFER_FULL: 'bufferFull',
+  /** The browser refused to start playback (autoplay policy); the page should offer a play button. */
+  AUTOPLAY_BLOCKED: 'autoplayBlocked',
+  /** The server says this viewer fell behind; fragments up to a keyframe were skipped. */
+  FRAGMENTS_SKIPPED: 'fragmentsSkipped',
+} as const;
+export type ErrorDetailName = (typeof ErrorDetails)[keyof typeof ErrorDetails];
+
+export interface PlayerError {
+  readonly type: ErrorTypeName;
+  readonly details: ErrorDetailName;
+  readonly fatal: boolean;
+  readonly message: string;
+}
+
+export interface PlayerStats {
+  /** Glass-to-glass latency in seconds (producer wallclock of the shown frame to now), when known. */
+  readonly latency: number | undefined;
+  /** Seconds buffered ahead of the playhead. */
+  readonly buffer: number;
+  /** Received bits per second over the last ~2 s. */
+  readonly bitrate: number;
+  readonly droppedFrames: number;
+  readonly decodedFrames: number;
+  readonly playbackRate: number;
+  readonly reconnects: number;
+  readonly skips: number;
+  readonly generation: number;
+  readonly width: number;
+  readonly height: number;
+  /** Milliseconds from load() to the first frame shown, once it was. */
+  readonly timeToFirstFrame: number | undefined;
+}
+
+export interface PlayerEventMap {
+  ready: { readonly mime: string; readonly generation: number };
+  playing: Record<string, never>;
+  stalled: { readonly buffer: number };
+  latency: PlayerStats;
+  generation: { readonly generation: number; readonly mime: string };
+  error: PlayerError;
+}

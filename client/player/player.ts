@@ -1,0 +1,400 @@
+import type { InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
+import { AppendQueue } from './append-queue.ts';
+import { Emitter } from './emitter.ts';
+import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
+import { LatencyController, type LatencyControllerOptions } from './latency-controller.ts';
+import { peekFragment } from './mp4-peek.ts';
+import { WsTransport } from './ws-transport.ts';
+
+export interface PlayerOptions {
+  /** WebSocket URL of the stream, e.g. `ws://host/streams/demo/ws`. */
+  readonly url: string;
+  /** Seconds of buffer held ahead of the playhead. Default 0.3. */
+  readonly targetLatency?: number;
+  /** First reconnect delay (ms), doubled per failure up to maxReconnectMs, with jitter. Default 500. */
+  readonly reconnectMs?: number;
+  readonly maxReconnectMs?: number;
+  readonly latency?: Partial<LatencyControllerOptions>;
+}
+
+/** A producer-time anchor: media at `presentation` (element timeline, s) was produced at `wallclockMs`. */
+interface ClockAnchor {
+  readonly presentation: number;
+  readonly wallclockMs: number;
+}
+
+/** A new (re)connection's first fragment more than this far from the buffered end means a new timeline. */
+const CONTINUITY_BEHIND_S = 30;
+const CONTINUITY_AHEAD_S = 10;
+
+/**
+ * Plays a fragcast stream over WebSocket + MSE: each binary message is
+ * appended as is; the latency controller keeps the playhead near the live
+ * edge; a new init generation (source restart) continues on the same
+ * timeline by shifting timestampOffset; a lost connection is retried with
+ * jittered backoff. Errors are events; nothing is thrown at the page.
+ */
+export class FragcastPlayer extends Emitter<PlayerEventMap> {
+  readonly #video: HTMLVideoElement;
+  readonly #options: PlayerOptions;
+  readonly #transport = new WsTransport();
+  readonly #controller: LatencyController;
+  #mediaSource: MediaSource | undefined;
+  #objectUrl: string | undefined;
+  #sourceBuffer: SourceBuffer | undefined;
+  #queue: AppendQueue | undefined;
+  /** Segments that arrived before the SourceBuffer existed. */
+  #early: { data: ArrayBuffer; keyframe: boolean }[] = [];
+  #mime: string | undefined;
+  #generation = 0;
+  #tracks = new Map<number, TrackDescription>();
+  #expectInitSegment = false;
+  #nextIsKeyframe = false;
+  #arrivalAnchor: { decodeTime: number; arrivalMs: number } | undefined;
+  /** Set on every (re)connect and new init: the next fragment decides whether the timeline continues. */
+  #checkContinuity = true;
+  #offset = 0;
+  #anchors: ClockAnchor[] = [];
+  #clockOffsetMs = 0;
+  #bestRttMs = Infinity;
+  #reconnects = 0;
+  #failures = 0;
+  #skips = 0;
+  #started = false;
+  #loadStartedAt = 0;
+  #firstFrameAt: number | undefined;
+  #latency: number | undefined;
+  #byteWindow: { t: number; bytes: number }[] = [];
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #destroyed = false;
+  #waiting = false;
+
+  constructor(video: HTMLVideoElement, options: PlayerOptions) {
+    super();
+    this.#video = video;
+    this.#options = options;
+    this.#controller = new LatencyController({ ...options.latency, ...(options.targetLatency !== undefined ? { targetBuffer: options.targetLatency } : {}) });
+  }
+
+  /** Starts playing. Fatal errors (no MSE) are emitted, not thrown. */
+  load(): void {
+    this.#loadStartedAt = performance.now();
+    const MediaSourceImpl = globalThis.MediaSource;
+    if (!MediaSourceImpl) {
+      this.#error(ErrorType.MEDIA, ErrorDetails.MSE_UNSUPPORTED, true, 'This browser has no MediaSource Extensions');
+      return;
+    }
+    this.#video.addEventListener('waiting', this.#onWaiting);
+    this.#video.addEventListener('playing', this.#onPlaying);
+    this.#timers.push(setInterval(() => this.#steer(), 250), setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500));
+    this.#timers.push(setInterval(() => this.#ping(), 10_000));
+    this.#watchFrames();
+    this.#connect();
+  }
+
+  get stats(): PlayerStats {
+    const video = this.#video;
+    const quality = video.getVideoPlaybackQuality?.();
+    return {
+      latency: this.#latency,
+      buffer: this.#bufferAhead(),
+      bitrate: this.#bitrate(),
+      droppedFrames: quality?.droppedVideoFrames ?? 0,
+      decodedFrames: quality?.totalVideoFrames ?? 0,
+      playbackRate: video.playbackRate,
+      reconnects: this.#reconnects,
+      skips: this.#skips,
+      generation: this.#generation,
+      width: video.videoWidth,
+      height: video.videoHeight,
+      timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
+    };
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#transport.abort();
+    for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#reconnectTimer);
+    this.#video.removeEventListener('waiting', this.#onWaiting);
+    this.#video.removeEventListener('playing', this.#onPlaying);
+    this.#queue?.close();
+    if (this.#objectUrl) URL.revokeObjectURL(this.#objectUrl);
+    this.#video.removeAttribute('src');
+    this.#video.load();
+    this.removeAllListeners();
+  }
+
+  // ── connection ────────────────────────────────────────────────────
+
+  #connect(): void {
+    this.#checkContinuity = true;
+    this.#transport.load(this.#options.url, {
+      onOpen: () => this.#ping(),
+      onMessage: (message) => this.#onMessage(message),
+      onBinary: (data) => this.#onBinary(data),
+      onClose: (code, reason) => this.#onClose(code, reason),
+    });
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#destroyed) return;
+    const delay = Math.min(this.#options.maxReconnectMs ?? 10_000, (this.#options.reconnectMs ?? 500) * 2 ** this.#failures);
+    this.#failures++;
+    const jittered = Math.round(delay * (0.5 + Math.random() * 0.5));
+    this.#error(ErrorType.NETWORK, ErrorDetails.WS_CLOSED, false, `WebSocket closed (${code}${reason ? `: ${reason}` : ''}); reconnecting in ${jittered} ms`);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnects++;
+      this.#connect();
+    }, jittered);
+  }
+
+  #ping(): void {
+    const sent = Date.now();
+    this.#transport.send({ type: 'ping', id: sent });
+  }
+
+  #onMessage(message: ServerMessage): void {
+    switch (message.type) {
+      case 'init':
+        this.#onInit(message);
+        return;
+      case 'keyframe':
+        this.#nextIsKeyframe = true;
+        this.#arrivalAnchor = { decodeTime: message.decodeTime, arrivalMs: message.arrivalMs };
+        return;
+      case 'skip':
+        this.#skips++;
+        this.#error(ErrorType.NETWORK, ErrorDetails.FRAGMENTS_SKIPPED, false, `Fell behind; the server skipped ${message.skipped} fragments to the next keyframe`);
+        return;
+      case 'pong': {
+        // NTP-style offset from the ping that had the smallest round trip: the least skewed sample.
+        const now = Date.now();
+        const sent = message.id ?? now;
+        const rtt = now - sent;
+        if (rtt <= this.#bestRttMs) {
+          this.#bestRttMs = rtt;
+          this.#clockOffsetMs = message.serverTime - (sent + now) / 2;
+        }
+        return;
+      }
+      case 'error':
+        return;
+    }
+  }
+
+  #onInit(message: InitMessage): void {
+    this.#tracks = new Map(message.tracks.map((track) => [track.id, track]));
+    this.#expectInitSegment = true;
+    this.#checkContinuity = true;
+    const changedGeneration = message.generation !== this.#generation;
+    this.#generation = message.generation;
+    if (!this.#mediaSource) {
+      this.#openMediaSource(message.mime);
+    } else if (message.mime !== this.#mime && this.#sourceBuffer) {
+      const buffer = this.#sourceBuffer;
+      this.#queue!.enqueueTask(() => buffer.changeType(message.mime));
+      this.#mime = message.mime;
+    }
+    if (changedGeneration) this.emit(PlayerEvent.GENERATION, { generation: message.generation, mime: message.mime });
+  }
+
+  #openMediaSource(mime: string): void {
+    if (!MediaSource.isTypeSupported(mime)) {
+      this.#error(ErrorType.MEDIA, ErrorDetails.CODEC_UNSUPPORTED, true, `This browser cannot play ${mime}`);
+      this.destroy();
+      return;
+    }
+    this.#mime = mime;
+    const mediaSource = new MediaSource();
+    this.#mediaSource = mediaSource;
+    this.#objectUrl = URL.createObjectURL(mediaSource);
+    mediaSource.addEventListener(
+      'sourceopen',
+      () => {
+        if (this.#destroyed) return;
+        // Live: no duration, so the element's seekable range follows what is buffered.
+        mediaSource.duration = Infinity;
+        const buffer = mediaSource.addSourceBuffer(this.#mime!);
+        buffer.mode = 'segments';
+        this.#sourceBuffer = buffer;
+        this.#queue = new AppendQueue(buffer, this.#video, (error, kind) => this.#appendFailed(error, kind));
+        // Start on the first append that leaves media buffered, not on the next steering tick.
+        const startWhenBuffered = (): void => {
+          if (this.#started || !buffer.buffered.length) return;
+          buffer.removeEventListener('updateend', startWhenBuffered);
+          this.#steer();
+        };
+        buffer.addEventListener('updateend', startWhenBuffered);
+        for (const early of this.#early) this.#queue.append(early.data, early.keyframe);
+        this.#early = [];
+        this.emit(PlayerEvent.READY, { mime: this.#mime!, generation: this.#generation });
+      },
+      { once: true },
+    );
+    this.#video.src = this.#objectUrl;
+  }
+
+  #onBinary(data: ArrayBuffer): void {
+    this.#byteWindow.push({ t: performance.now(), bytes: data.byteLength });
+    if (this.#expectInitSegment) {
+      this.#expectInitSegment = false;
+      this.#failures = 0;
+      this.#enqueue(data, true);
+      return;
+    }
+    const keyframe = this.#nextIsKeyframe;
+    this.#nextIsKeyframe = false;
+    const timing = peekFragment(data);
+    if (timing) {
+      const timescale = this.#tracks.get(timing.trackId)?.timescale ?? 1;
+      const decodeTime = timing.baseDecodeTime / timescale;
+      if (this.#checkContinuity) {
+        this.#checkContinuity = false;
+        this.#placeOnTimeline(decodeTime);
+      }
+      if (timing.wallclockMs !== undefined && timing.prftMediaTime !== undefined) {
+        const prftScale = this.#tracks.get(timing.prftTrackId ?? timing.trackId)?.timescale ?? timescale;
+        this.#anchor({ presentation: timing.prftMediaTime / prftScale + this.#offset, wallclockMs: timing.wallclockMs });
+      } else if (keyframe && this.#arrivalAnchor) {
+        this.#anchor({ presentation: this.#arrivalAnchor.decodeTime + this.#offset, wallclockMs: this.#arrivalAnchor.arrivalMs });
+      }
+    }
+    this.#enqueue(data, keyframe);
+  }
+
+  #enqueue(data: ArrayBuffer, keyframe: boolean): void {
+    if (this.#queue) this.#queue.append(data, keyframe);
+    else this.#early.push({ data, keyframe });
+  }
+
+  /**
+   * Decides where the first fragment of a connection or generation goes. If it
+   * lands near what is buffered, the timeline continues; otherwise (a source
+   * restart starts again at 0, a new server) it is shifted to follow the
+   * buffered end, so playback carries on without a reset.
+   */
+  #placeOnTimeline(decodeTime: number): void {
+    const end = this.#bufferedEnd();
+    if (end === undefined) return;
+    const landing = decodeTime + this.#offset;
+    if (landing >= end - CONTINUITY_BEHIND_S && landing <= end + CONTINUITY_AHEAD_S) return;
+    const offset = end + 0.05 - decodeTime;
+    this.#offset = offset;
+    this.#anchors = [];
+    const enqueueOffset = (): void => {
+      this.#sourceBuffer!.timestampOffset = offset;
+    };
+    if (this.#queue) this.#queue.enqueueTask(enqueueOffset);
+  }
+
+  #appendFailed(error: unknown, kind: 'quota' | 'append'): void {
+    const message = (error as Error)?.message ?? String(error);
+    if (kind === 'quota') this.#error(ErrorType.MEDIA, ErrorDetails.BUFFER_FULL, false, `SourceBuffer full; evicting old media (${message})`);
+    else this.#error(ErrorType.MEDIA, ErrorDetails.APPEND_FAILED, false, `appendBuffer failed; waiting for the next keyframe (${message})`);
+  }
+
+  // ── playback ──────────────────────────────────────────────────────
+
+  readonly #onWaiting = (): void => {
+    this.#waiting = true;
+    this.emit(PlayerEvent.STALLED, { buffer: this.#bufferAhead() });
+  };
+
+  readonly #onPlaying = (): void => {
+    this.#waiting = false;
+    this.emit(PlayerEvent.PLAYING, {});
+  };
+
+  /** Every 250 ms: start when there is data, then hold the live edge. */
+  #steer(): void {
+    const video = this.#video;
+    const buffered = video.buffered;
+    if (!buffered.length) return;
+    const current = video.currentTime;
+    let rangeEnd = buffered.end(buffered.length - 1);
+    let nextRangeStart: number | undefined;
+    for (let i = 0; i < buffered.length; i++) {
+      if (current >= buffered.start(i) - 0.01 && current <= buffered.end(i)) {
+        rangeEnd = buffered.end(i);
+        nextRangeStart = undefined;
+        break;
+      }
+      if (buffered.start(i) > current) {
+        nextRangeStart = buffered.start(i);
+        break;
+      }
+    }
+    if (!this.#started) {
+      // Instant start: the GOP replay buffered up to a second; begin at the live edge, not at the keyframe.
+      this.#started = true;
+      video.currentTime = Math.max(buffered.start(buffered.length - 1), buffered.end(buffered.length - 1) - this.#controller.options.targetBuffer);
+      void video.play().catch((error: unknown) => this.#error(ErrorType.OTHER, ErrorDetails.AUTOPLAY_BLOCKED, false, `play() was refused: ${String(error)}`));
+      return;
+    }
+    if (video.paused && !video.ended) return;
+    const decision = this.#controller.decide({ currentTime: current, bufferedEnd: rangeEnd, nextRangeStart: this.#waiting || nextRangeStart !== undefined ? nextRangeStart : undefined });
+    if (decision.seekTo !== undefined && Math.abs(decision.seekTo - current) > 0.05) video.currentTime = decision.seekTo;
+    if (video.playbackRate !== decision.playbackRate) video.playbackRate = decision.playbackRate;
+  }
+
+  /** Measures latency per displayed frame: when it is shown against when its media was produced. */
+  #watchFrames(): void {
+    const video = this.#video;
+    if (typeof video.requestVideoFrameCallback !== 'function') {
+      this.#timers.push(setInterval(() => this.#measure(video.currentTime, Date.now()), 250));
+      return;
+    }
+    const onFrame = (_now: number, frame: VideoFrameCallbackMetadata): void => {
+      if (this.#destroyed) return;
+      this.#measure(frame.mediaTime, performance.timeOrigin + frame.expectedDisplayTime);
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  #measure(mediaTime: number, shownAtMs: number): void {
+    if (this.#firstFrameAt === undefined && this.#started && this.#video.readyState >= 2) this.#firstFrameAt = performance.now();
+    // The newest anchor at or before this frame (anchors are in arrival order).
+    let anchor: ClockAnchor | undefined;
+    for (let i = this.#anchors.length - 1; i >= 0; i--) {
+      if (this.#anchors[i]!.presentation <= mediaTime + 0.001) {
+        anchor = this.#anchors[i];
+        break;
+      }
+    }
+    anchor ??= this.#anchors[0];
+    if (!anchor) return;
+    const producedAtMs = anchor.wallclockMs + (mediaTime - anchor.presentation) * 1000;
+    this.#latency = (shownAtMs + this.#clockOffsetMs - producedAtMs) / 1000;
+  }
+
+  #anchor(anchor: ClockAnchor): void {
+    this.#anchors.push(anchor);
+    if (this.#anchors.length > 64) this.#anchors.shift();
+  }
+
+  #bufferedEnd(): number | undefined {
+    const buffered = this.#sourceBuffer?.buffered;
+    return buffered?.length ? buffered.end(buffered.length - 1) : undefined;
+  }
+
+  #bufferAhead(): number {
+    const end = this.#bufferedEnd();
+    return end === undefined ? 0 : Math.max(0, end - this.#video.currentTime);
+  }
+
+  #bitrate(): number {
+    const now = performance.now();
+    while (this.#byteWindow.length && now - this.#byteWindow[0]!.t > 2000) this.#byteWindow.shift();
+    let bytes = 0;
+    for (const entry of this.#byteWindow) bytes += entry.bytes;
+    return (bytes * 8) / 2;
+  }
+
+  #error(type: ErrorTypeName, details: ErrorDetailName, fatal: boolean, message: string): void {
+    this.emit(PlayerEvent.ERROR, { type, details, fatal, message });
+  }
+}
