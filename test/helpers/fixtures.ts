@@ -41,3 +41,22 @@ export function fixturePath(name: FixtureName): string {
 export function fixture(name: FixtureName): Buffer {
   return readFileSync(fixturePath(name));
 }
+
+/**
+ * A plain (not fragmented) 320×240 H.264 file for sources that loop a file
+ * with `-c copy`. Video only: ffmpeg 5.1's fragmenter warns on every audio
+ * packet when it remuxes looped AAC one fragment per frame.
+ */
+export function loopSourcePath(): string {
+  const path = `${DIR}/loop-source.mp4`;
+  if (!existsSync(path)) {
+    mkdirSync(DIR, { recursive: true });
+    const partial = `${path}.${process.pid}.part.mp4`;
+    execFileSync('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...VIDEO, '-t', '2', ...H264, '-b:v', '1500k', '-y', partial], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 30_000,
+    });
+    renameSync(partial, path);
+  }
+  return path;
+}
