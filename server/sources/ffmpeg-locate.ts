@@ -17,6 +17,8 @@ export interface LocateOptions {
   readonly envPath?: string | undefined;
   /** The PATH environment variable, as read by config/. */
   readonly searchPath?: string | undefined;
+  /** Whether to fall back to the npm package @ffmpeg-installer/ffmpeg. Default true. */
+  readonly packaged?: boolean;
 }
 
 function isExecutableFile(path: string): boolean {
@@ -59,7 +61,7 @@ export function locateFfmpeg(options: LocateOptions): FfmpegLocation {
     const candidate = join(dir, 'ffmpeg');
     if (isExecutableFile(candidate)) return { path: candidate, from: 'PATH' };
   }
-  const packaged = fromInstallerPackage();
+  const packaged = options.packaged === false ? undefined : fromInstallerPackage();
   if (packaged) return { path: packaged, from: '@ffmpeg-installer/ffmpeg' };
   throw new FragcastError('FFMPEG_NOT_FOUND');
 }

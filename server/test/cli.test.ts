@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parseCli } from '../config/cli.ts';
+import { FragcastError } from '../errors.ts';
+import { locateFfmpeg } from '../sources/ffmpeg-locate.ts';
+import { ROOT } from '../../test/helpers/fixtures.ts';
+import { waitFor } from '../../test/helpers/server.ts';
+
+test('parses flags and the environment, with defaults', () => {
+  const defaults = parseCli([], {});
+  assert.equal(defaults.host, '127.0.0.1');
+  assert.equal(defaults.port, 8080);
+  assert.equal(defaults.logLevel, 'info');
+  assert.ok(Object.isFrozen(defaults));
+  assert.equal(parseCli([], { PORT: '9000' }).port, 9000);
+  assert.equal(parseCli(['--port', '0'], { PORT: '9000' }).port, 0, 'the flag wins over PORT');
+  assert.equal(parseCli([], { FFMPEG_PATH: '/opt/ffmpeg' }).ffmpegEnvPath, '/opt/ffmpeg');
+  assert.equal(parseCli(['--allow-uws-fallback'], {}).allowUwsFallback, true);
+});
+
+test('rejects bad flags with a message naming the option', () => {
+  const rejects = (argv: string[], env: NodeJS.ProcessEnv, pattern: RegExp): void =>
+    assert.throws(() => parseCli(argv, env), (e: unknown) => e instanceof FragcastError && e.code === 'INVALID_ARGUMENT' && pattern.test(e.message));
+  rejects(['--port', '80a'], {}, /--port must be a whole number from 0 to 65535, got "80a"/);
+  rejects(['--port', '70000'], {}, /--port must be/);
+  rejects([], { PORT: 'x' }, /PORT must be/);
+  rejects(['--log-level', 'loud'], {}, /--log-level must be one of/);
+  rejects(['--frobnicate'], {}, /Unknown option '--frobnicate'/);
+});
+
+test('finds ffmpeg in order, and names all three ways when there is none', () => {
+  assert.throws(() => locateFfmpeg({ envPath: '/nonexistent/ffmpeg' }), /ffmpeg path "\/nonexistent\/ffmpeg" \(FFMPEG_PATH\) is not an executable file/);
+  assert.deepEqual(locateFfmpeg({ searchPath: '/nonexistent:/usr/bin' }), { path: '/usr/bin/ffmpeg', from: 'PATH' });
+  assert.equal(locateFfmpeg({ searchPath: '/nonexistent' }).from, '@ffmpeg-installer/ffmpeg');
+  assert.throws(
+    () => locateFfmpeg({ searchPath: '/nonexistent', packaged: false }),
+    (e: unknown) => e instanceof FragcastError && e.code === 'FFMPEG_NOT_FOUND' && /FFMPEG_PATH/.test(e.message) && /PATH/.test(e.message) && /@ffmpeg-installer\/ffmpeg/.test(e.message),
+  );
+});
+
+/** Direct children of a process, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // Field 4 of /proc/PID/stat is the parent pid; the command name (field 2) may contain spaces, so split after ')'.
+        return Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!;
+  } catch {
+    return '';
+  }
+}
+
+async function startCli(): Promise<{ child: ChildProcess; port: number; ffmpegPid: number; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.resume();
+  const port = Number((await waitFor('the address to be printed', () => /Open http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout), 10_000))[1]);
+  const ffmpegPid = await waitFor('ffmpeg to run', () => childrenOf(child.pid!).find((pid) => commandOf(pid).endsWith('ffmpeg')), 5000);
+  return { child, port, ffmpegPid, exited };
+}
+
+test('fragcast prints where to look; SIGTERM stops it with exit 0 within 2 s and ends ffmpeg', async (t) => {
+  const { child, port, ffmpegPid, exited } = await startCli();
+  t.after(() => child.kill('SIGKILL'));
+  const page = await fetch(`http://127.0.0.1:${port}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /demo/);
+  const stoppedAt = performance.now();
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  const seconds = (performance.now() - stoppedAt) / 1000;
+  assert.ok(seconds < 2, `took ${seconds} s`);
+  assert.equal(existsSync(`/proc/${ffmpegPid}`), false, 'no orphan ffmpeg');
+});
+
+test('even a SIGKILLed server leaves no ffmpeg behind', async (t) => {
+  const { child, ffmpegPid, exited } = await startCli();
+  t.after(() => child.kill('SIGKILL'));
+  child.kill('SIGKILL');
+  await exited;
+  await waitFor('ffmpeg to die with its parent', () => !existsSync(`/proc/${ffmpegPid}`), 2000);
+});
+
+test('a bad flag exits 1 with a clear message', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'eighty'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 1);
+  assert.match(stderr, /INVALID_ARGUMENT: --port must be a whole number from 0 to 65535, got "eighty"/);
+});
