@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LatencyController } from '../player/latency-controller.ts';
+
+const controller = new LatencyController({ targetBuffer: 0.3 });
+
+test('plays at 1.0 near the target buffer', () => {
+  assert.deepEqual(controller.decide({ currentTime: 10, bufferedEnd: 10.3, nextRangeStart: undefined }), { playbackRate: 1, seekTo: undefined });
+  assert.equal(controller.decide({ currentTime: 10, bufferedEnd: 10.34, nextRangeStart: undefined }).playbackRate, 1);
+});
+
+test('speeds up gently when behind and slows down when the buffer runs thin', () => {
+  const behind = controller.decide({ currentTime: 10, bufferedEnd: 10.7, nextRangeStart: undefined });
+  assert.equal(behind.playbackRate, 1.1);
+  assert.equal(behind.seekTo, undefined);
+  const far = controller.decide({ currentTime: 10, bufferedEnd: 12, nextRangeStart: undefined });
+  assert.equal(far.playbackRate, 1.15, 'clamped at maxRate');
+  const thin = controller.decide({ currentTime: 10, bufferedEnd: 10.1, nextRangeStart: undefined });
+  assert.equal(thin.playbackRate, 0.95);
+});
+
+test('jumps to the live edge when far behind', () => {
+  const decision = controller.decide({ currentTime: 10, bufferedEnd: 13, nextRangeStart: undefined });
+  assert.equal(decision.seekTo, 12.7);
+  assert.equal(decision.playbackRate, 1);
+});
+
+test('jumps over a gap in the buffer', () => {
+  const decision = controller.decide({ currentTime: 10, bufferedEnd: 11, nextRangeStart: 10.5 });
+  assert.equal(decision.seekTo, 10.7);
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { test } from 'node:test';
+import { launchChromium } from '../helpers/browser.ts';
+import { ROOT } from '../helpers/fixtures.ts';
+import { startTestServer, streamReady } from '../helpers/server.ts';
+
+interface PageStats {
+  currentTime: number;
+  stats?: { latency?: number; timeToFirstFrame?: number; buffer: number; droppedFrames: number; decodedFrames: number };
+}
+
+test('the player page plays the demo in headless Chromium: currentTime advances ≥ 2 s within 5 s of load', async (t) => {
+  const server = await startTestServer(t);
+  await streamReady(server.registry.get('demo')!);
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+
+  const loadedAt = Date.now();
+  await page.goto(`${server.http}/streams/demo`);
+  const read = (): Promise<PageStats> =>
+    page.evaluate(() => ({
+      currentTime: (document.querySelector('video') as HTMLVideoElement).currentTime,
+      stats: (window as unknown as { fragcastStats?: PageStats['stats'] }).fragcastStats,
+    }));
+  // currentTime starts at the live edge (the stream's media time), so measure its advance, not its value.
+  let first: number | undefined;
+  let latest: PageStats = { currentTime: 0 };
+  const latencies: number[] = [];
+  while (Date.now() - loadedAt < 5000) {
+    latest = await read();
+    if (first === undefined && latest.currentTime > 0) first = latest.currentTime;
+    if (latest.stats?.latency !== undefined) latencies.push(latest.stats.latency);
+    await page.waitForTimeout(100);
+  }
+  assert.ok(first !== undefined, 'playback started');
+  const advanced = latest.currentTime - first;
+  assert.ok(advanced >= 2, `currentTime advanced ${advanced.toFixed(2)} s in 5 s`);
+  const ttff = latest.stats?.timeToFirstFrame;
+  assert.ok(ttff !== undefined, 'the player reported its first frame');
+  const sorted = latencies.slice(Math.floor(latencies.length / 2)).sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  console.log(`# time to first frame ${Math.round(ttff)} ms after load(); latency (producer wallclock → shown) median ${median === undefined ? '—' : `${Math.round(median * 1000)} ms`} over the last 2.5 s; dropped ${latest.stats!.droppedFrames}/${latest.stats!.decodedFrames} frames`);
+  assert.ok(median !== undefined && median > 0 && median < 2, `latency ${median} s`);
+  assert.deepEqual(problems, []);
+  mkdirSync(`${ROOT}test-output`, { recursive: true });
+  await page.screenshot({ path: `${ROOT}test-output/player.png` });
+});
+
+test('the chunked live.mp4 plays in a plain <video src> element', async (t) => {
+  const server = await startTestServer(t);
+  await streamReady(server.registry.get('demo')!);
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(`${server.http}/`);
+  const advanced = await page.evaluate(async (src) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.src = src;
+    document.body.append(video);
+    await video.play();
+    const start = video.currentTime;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    return video.currentTime - start;
+  }, `${server.http}/streams/demo/live.mp4`);
+  assert.ok(advanced >= 1.5, `currentTime advanced ${advanced.toFixed(2)} s in 3 s`);
+});
+
+test('the home page lists the demo stream with its codecs, resolution and a link to the player', async (t) => {
+  const server = await startTestServer(t);
+  await streamReady(server.registry.get('demo')!);
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${server.http}/`);
+  const row = page.locator('tr[data-stream="demo"]');
+  assert.match(await row.innerText(), /demo\s+running\s+avc1\.[0-9a-f]{6}, mp4a\.40\.2\s+1280×720/);
+  assert.equal(await row.locator('a', { hasText: 'player' }).getAttribute('href'), '/streams/demo');
+  assert.deepEqual(problems, []);
+});
