@@ -104,3 +104,29 @@ test('a bad flag exits 1 with a clear message', async () => {
   assert.equal(code, 1);
   assert.match(stderr, /INVALID_ARGUMENT: --port must be a whole number from 0 to 65535, got "eighty"/);
 });
+
+test('refuses to start on the uWebSockets.js JavaScript fallback unless allowed', async () => {
+  const run = (extra: string[]): Promise<{ code: number | null; stderr: string; stdout: string; child: ChildProcess }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn', ...extra], {
+        cwd: ROOT,
+        env: { ...process.env, UWS_USE_FALLBACK: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      let stdout = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        // Started: that is all this test needs to know.
+        if (/fragcast is running/.test(stdout)) child.kill('SIGTERM');
+      });
+      child.once('exit', (code) => resolve({ code, stderr, stdout, child }));
+    });
+  const refused = await run([]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /UWS_NATIVE_UNAVAILABLE: .*--allow-uws-fallback/);
+  const allowed = await run(['--allow-uws-fallback']);
+  assert.match(allowed.stdout, /fragcast is running/);
+  assert.match(allowed.stdout, /uWebSockets\.js JavaScript fallback/);
+});
