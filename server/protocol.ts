@@ -8,18 +8,12 @@
  * mdat). Text messages are JSON objects with a `type`.
  */
 
+import type { TrackInfo } from './media/types.ts';
+
 export const PROTOCOL_VERSION = 1;
 
-export interface TrackDescription {
-  readonly id: number;
-  readonly kind: 'video' | 'audio' | 'other';
-  readonly codec: string;
-  readonly timescale: number;
-  readonly width?: number;
-  readonly height?: number;
-  readonly sampleRate?: number;
-  readonly channels?: number;
-}
+/** A track as the init message describes it: the parser's facts less its internal trex defaults. */
+export type TrackDescription = Omit<TrackInfo, 'defaults'>;
 
 /** Server → viewer: the next binary message is a new init segment; fragments that follow belong to `generation`. */
 export interface InitMessage {

@@ -192,9 +192,9 @@ export class HttpServer {
     const session = new HttpMp4Session(res, stream, remoteAddress, this.#options.gate);
     res.onAborted(() => session.close('peer'));
     res.cork(() => {
+      // uWS sends the status and headers with the first body chunk: at once when the stream has an
+      // init, else when its init arrives (the player waits, as for a slow server).
       writeHead(res, 200, LIVE_MP4_HEADERS);
-      // Commit the headers now, even when the stream has no init yet: players get a response and wait.
-      res.write(new Uint8Array(0));
       this.#options.viewers.add(session);
     });
     this.#log.debug({ stream: stream.name, remoteAddress }, 'live.mp4 started');

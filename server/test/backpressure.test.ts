@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { test } from 'node:test';
-import { addLoopStream, startTestServer, streamReady, waitFor } from '../../test/helpers/server.ts';
+import { test, type TestContext } from 'node:test';
+import { addLoopStream, startTestServer, streamReady, waitFor, type TestServer } from '../../test/helpers/server.ts';
 import { WsViewer } from '../../test/helpers/ws-viewer.ts';
 
 /** A raw client that upgrades (or GETs) and then never reads: the kernel buffers fill and the server's buffer grows. */
@@ -17,17 +17,22 @@ function stalledClient(port: number, request: string): Promise<Socket> {
   });
 }
 
-const WS_UPGRADE = (path: string): string =>
-  `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
-
-test('a viewer that stops reading skips to keyframes, is closed when it stays behind, and costs the healthy viewer nothing', async (t) => {
+/** A server with a tight gate and a stream at 40× real time of a ~1.5 Mbit/s file: a stalled socket's kernel buffers fill within a second or two. */
+async function fastStreamServer(t: TestContext): Promise<TestServer> {
   const server = await startTestServer(t, {
     demo: false,
     gate: { maxBufferedBytes: 256 * 1024, resumeBufferedBytes: 64 * 1024, maxBehindMs: 2000 },
   });
-  // 40× real time of a ~1.5 Mbit/s file: the stalled socket's kernel buffers fill within a second or two.
-  const stream = addLoopStream(server, 'fast', 40);
-  await streamReady(stream);
+  await streamReady(addLoopStream(server, 'fast', 40));
+  return server;
+}
+
+const WS_UPGRADE = (path: string): string =>
+  `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+test('a viewer that stops reading skips to keyframes, is closed when it stays behind, and costs the healthy viewer nothing', async (t) => {
+  const server = await fastStreamServer(t);
+  const stream = server.registry.get('fast')!;
   const healthy = new WsViewer(`${server.ws}/streams/fast/ws`);
   await healthy.opened;
   const stalled = await stalledClient(server.port, WS_UPGRADE('/streams/fast/ws'));
@@ -47,12 +52,7 @@ test('a viewer that stops reading skips to keyframes, is closed when it stays be
 });
 
 test('a chunked MP4 viewer that stops reading skips to keyframes with the same policy', async (t) => {
-  const server = await startTestServer(t, {
-    demo: false,
-    gate: { maxBufferedBytes: 256 * 1024, resumeBufferedBytes: 64 * 1024, maxBehindMs: 2000 },
-  });
-  const stream = addLoopStream(server, 'fast', 40);
-  await streamReady(stream);
+  const server = await fastStreamServer(t);
   const stalled = await stalledClient(server.port, 'GET /streams/fast/live.mp4 HTTP/1.1\r\nHost: x\r\n\r\n');
   t.after(() => stalled.destroy());
   const session = await waitFor('the session', () => [...server.viewers.list()].find((s) => s.output === 'http-mp4'));

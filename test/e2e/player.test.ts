@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { launchChromium } from '../helpers/browser.ts';
+import { demoPage } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/fixtures.ts';
-import { startTestServer, streamReady } from '../helpers/server.ts';
 
 interface PageStats {
   currentTime: number;
@@ -11,17 +10,7 @@ interface PageStats {
 }
 
 test('the player page plays the demo in headless Chromium: currentTime advances ≥ 2 s within 5 s of load', async (t) => {
-  const server = await startTestServer(t);
-  await streamReady(server.registry.get('demo')!);
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-
+  const { server, page, problems } = await demoPage(t);
   const loadedAt = Date.now();
   await page.goto(`${server.http}/streams/demo`);
   const read = (): Promise<PageStats> =>
@@ -54,11 +43,7 @@ test('the player page plays the demo in headless Chromium: currentTime advances 
 });
 
 test('the chunked live.mp4 plays in a plain <video src> element', async (t) => {
-  const server = await startTestServer(t);
-  await streamReady(server.registry.get('demo')!);
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage();
+  const { server, page } = await demoPage(t);
   await page.goto(`${server.http}/`);
   const advanced = await page.evaluate(async (src) => {
     const video = document.createElement('video');
@@ -74,13 +59,7 @@ test('the chunked live.mp4 plays in a plain <video src> element', async (t) => {
 });
 
 test('the home page lists the demo stream with its codecs, resolution and a link to the player', async (t) => {
-  const server = await startTestServer(t);
-  await streamReady(server.registry.get('demo')!);
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
+  const { server, page, problems } = await demoPage(t);
   await page.goto(`${server.http}/`);
   const row = page.locator('tr[data-stream="demo"]');
   assert.match(await row.innerText(), /demo\s+running\s+avc1\.[0-9a-f]{6}, mp4a\.40\.2\s+1280×720/);
