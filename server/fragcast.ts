@@ -70,7 +70,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     viewers,
     assets,
     logger: log.child({ module: 'http' }),
-    ...(options.gate ? { gate: options.gate } : {}),
+    gate: options.gate,
   });
   let port: number;
   try {

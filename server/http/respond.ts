@@ -39,13 +39,13 @@ export function sendBody(res: UWS.HttpResponse, status: number, contentType: str
   });
 }
 
-export function sendJson(res: UWS.HttpResponse, status: number, value: unknown): void {
-  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(value), [['Cache-Control', 'no-store']]);
+export function sendJson(res: UWS.HttpResponse, status: number, value: unknown, extra: Iterable<readonly [string, string]> = []): void {
+  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(value), [['Cache-Control', 'no-store'], ...extra]);
 }
 
 /** Answers with the one error shape: `{ "error": { "code", "message" } }` and the code's status. */
-export function sendError(res: UWS.HttpResponse, error: FragcastError): void {
-  sendJson(res, error.status, error.toJSON());
+export function sendError(res: UWS.HttpResponse, error: FragcastError, extra: Iterable<readonly [string, string]> = []): void {
+  sendJson(res, error.status, error.toJSON(), extra);
 }
 
 /** Reads the remote address now: uWS request data is valid only during the handler. */

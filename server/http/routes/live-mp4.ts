@@ -1,0 +1,28 @@
+import { HttpMp4Session, LIVE_MP4_HEADERS } from '../../outputs/http-mp4.ts';
+import type { UWS } from '../uws.ts';
+import { remoteAddressOf, writeHead } from '../respond.ts';
+import { streamFor, type HttpContext, type Router } from '../router.ts';
+
+/** `GET|HEAD /streams/NAME/live.mp4`: the chunked fragmented MP4 output. */
+export function liveMp4Routes(router: Router, ctx: HttpContext): void {
+  router.route('get', '/streams/:name/live.mp4', (res, req) => {
+    const stream = streamFor(ctx, res, req);
+    if (!stream) return;
+    const session = new HttpMp4Session(res, stream, remoteAddressOf(res), ctx.gate);
+    res.onAborted(() => session.close('peer'));
+    res.cork(() => {
+      // uWS sends the status and headers with the first body chunk: at once when the stream has an
+      // init, else when its init arrives (the player waits, as for a slow server).
+      writeHead(res, 200, LIVE_MP4_HEADERS);
+      ctx.viewers.add(session);
+    });
+  });
+
+  router.route('head', '/streams/:name/live.mp4', (res: UWS.HttpResponse, req) => {
+    if (!streamFor(ctx, res, req)) return;
+    res.cork(() => {
+      writeHead(res, 200, LIVE_MP4_HEADERS);
+      res.endWithoutBody();
+    });
+  });
+}

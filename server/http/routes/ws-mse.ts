@@ -1,0 +1,53 @@
+import { FragcastError } from '../../errors.ts';
+import { WsMseSession } from '../../outputs/ws-mse.ts';
+import type { Stream } from '../../streams/stream.ts';
+import { remoteAddressOf, sendError } from '../respond.ts';
+import { streamFor, type HttpContext, type Router } from '../router.ts';
+
+interface WsUserData {
+  readonly stream: Stream;
+  readonly remoteAddress: string;
+  session?: WsMseSession;
+}
+
+/**
+ * uWS can drop a slow socket when its buffer passes maxBackpressure; fragcast's
+ * KeyframeGate decides long before that (1 MiB by default), so this is only
+ * a backstop that must never be the one to act.
+ */
+const WS_MAX_BACKPRESSURE = 64 * 1024 * 1024;
+/** uWS closes abruptly above this; up to it, ws-mse.ts answers with a clear close code. */
+const WS_MAX_PAYLOAD = 64 * 1024;
+
+/** `ws://HOST/streams/NAME/ws`: the WebSocket MSE output (docs/protocol.md). */
+export function wsMseRoutes(router: Router, ctx: HttpContext): void {
+  router.ws<WsUserData>('/streams/:name/ws', {
+    compression: ctx.uws.uws.DISABLED,
+    maxPayloadLength: WS_MAX_PAYLOAD,
+    maxBackpressure: WS_MAX_BACKPRESSURE,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      // Unknown stream or bad name: answered before the upgrade.
+      const stream = streamFor(ctx, res, req);
+      if (!stream) return;
+      const userData: WsUserData = { stream, remoteAddress: remoteAddressOf(res) };
+      res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+    open: (ws) => {
+      const data = ws.getUserData();
+      const session = new WsMseSession(ws, data.stream, data.remoteAddress, ctx.gate);
+      data.session = session;
+      ctx.viewers.add(session);
+    },
+    message: (ws, message, isBinary) => ws.getUserData().session?.receive(message, isBinary),
+    close: (ws) => ws.getUserData().session?.close('peer'),
+  });
+
+  // uWS matches the ws route only for upgrade requests; a plain GET lands here.
+  router.route('get', '/streams/:name/ws', (res, req) => {
+    if (!streamFor(ctx, res, req)) return;
+    sendError(res, new FragcastError('UPGRADE_REQUIRED', { url: req.getUrl() }), [['Upgrade', 'websocket']]);
+  });
+}
