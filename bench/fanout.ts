@@ -1,0 +1,151 @@
+import { statSync } from 'node:fs';
+import { LoadGenerator, type LoadSnapshot } from './load/generator.ts';
+import { Histogram } from './load/histogram.ts';
+import { ServerUnderTest, type ServerName } from './servers/launch.ts';
+
+export interface FanoutOptions {
+  readonly server: ServerName;
+  readonly mediaPath: string;
+  readonly protocol: 'ws' | 'http';
+  readonly clients: number;
+  /** Seconds of measurement, after every viewer connected and a settle time. */
+  readonly duration: number;
+  /** New connections per second. Default 2000. */
+  readonly connectPerSecond?: number;
+  /** Extra viewers that read at this fraction of the stream's bitrate (slow-viewers). */
+  readonly slow?: { readonly clients: number; readonly fraction: number };
+  /** Each viewer lives a random [min, max] ms, then reconnects (churn). */
+  readonly lifeMs?: readonly [number, number];
+  readonly log?: (line: string) => void;
+}
+
+export interface FanoutResult {
+  readonly server: ServerName;
+  readonly protocol: 'ws' | 'http';
+  readonly clients: number;
+  readonly seconds: number;
+  /** Bytes per second each viewer should have received: the server's fMP4 ingest rate, or the file's rate for FLV. */
+  readonly offeredBytesPerSecond: number;
+  /** Received / offered over all healthy viewers, 0..1. */
+  readonly delivered: number;
+  /** The worst single healthy viewer's received / offered. */
+  readonly worstViewer: number;
+  /** Total payload Mbit/s delivered to healthy viewers. */
+  readonly throughputMbps: number;
+  /** Server-added delay (ms): a viewer's receive time minus the server's arrival stamp of the same fragment. */
+  readonly serverDelayP50: number | undefined;
+  readonly serverDelayP99: number | undefined;
+  /** Producer-to-viewer delay (ms): receive time minus the fragment's prft wallclock (includes ffmpeg's muxer hold). */
+  readonly delayP50: number | undefined;
+  readonly delayP99: number | undefined;
+  readonly slowDelivered: number | undefined;
+  readonly connected: number;
+  readonly connects: number;
+  readonly disconnects: number;
+  readonly errors: number;
+  readonly serverCpuSeconds: number;
+  /** Server CPU use over the window, in cores (1.0 = one core busy). */
+  readonly serverCores: number;
+  readonly serverPeakRssMB: number;
+  readonly serverRssMB: number;
+  readonly fdsBefore: number;
+  readonly fdsAfter: number;
+}
+
+/** Joins viewers' (prft, receive) samples with the server's (prft, arrival) log. */
+function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]): Histogram {
+  const arrivalByPrft = new Map(arrivals.map(([prft, arrival]) => [Math.round(prft), arrival]));
+  const histogram = new Histogram();
+  for (const pairs of samples) {
+    for (let i = 0; i < pairs.length; i += 2) {
+      const arrival = arrivalByPrft.get(Math.round(pairs[i]!));
+      if (arrival !== undefined) histogram.record(pairs[i + 1]! - arrival);
+    }
+  }
+  return histogram;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Bytes per second of a bench source file (20 s long, see scripts/make-bench-media.ts). */
+function fileBytesPerSecond(path: string): number {
+  return statSync(path).size / 20;
+}
+
+/**
+ * One fan-out measurement: start the server, connect the viewers (ramped),
+ * let them settle, then count what they receive over `duration` seconds
+ * against what the server ingested in the same window.
+ */
+export async function measureFanout(options: FanoutOptions): Promise<FanoutResult> {
+  const log = options.log ?? (() => {});
+  const server = await ServerUnderTest.start(options.server, options.mediaPath);
+  try {
+    await sleep(1500); // the source's first GOP
+    const fdsBefore = server.figures().openFds;
+    const path = options.protocol === 'ws' ? server.ready.wsPath : server.ready.httpPath;
+    if (!path) throw new Error(`${options.server} has no ${options.protocol} output`);
+    const connectPerSecond = options.connectPerSecond ?? 2000;
+    const common = { host: '127.0.0.1', port: server.ready.port, path, protocol: options.protocol, lifeMs: options.lifeMs ?? null };
+    const load = new LoadGenerator({ ...common, clients: options.clients, connectPerSecond, readBytesPerSecond: 0 });
+    const offeredGuess = fileBytesPerSecond(options.mediaPath);
+    const slow = options.slow
+      ? new LoadGenerator({ ...common, clients: options.slow.clients, connectPerSecond, readBytesPerSecond: Math.round(offeredGuess * options.slow.fraction), workers: 1 })
+      : undefined;
+    try {
+      const rampDeadline = Date.now() + (options.clients / connectPerSecond) * 1000 + 15_000;
+      let snap: LoadSnapshot;
+      do {
+        await sleep(500);
+        snap = await load.snapshot();
+      } while (!options.lifeMs && snap.connected < options.clients && Date.now() < rampDeadline);
+      log(`  ${options.server}: ${snap.connected}/${options.clients} viewers connected; settling`);
+      await sleep(2000);
+      load.reset();
+      slow?.reset();
+      const cpuStart = server.figures().cpuSeconds;
+      const ingestStart = (await server.stats()).ingestBytes;
+      const started = performance.now();
+      await sleep(options.duration * 1000);
+      const [end, slowEnd, stats] = await Promise.all([load.snapshot(), slow?.snapshot(), server.stats()]);
+      const ingestEnd = stats.ingestBytes;
+      const serverDelays = serverAddedDelays(stats.arrivals, end.samples);
+      const seconds = (performance.now() - started) / 1000;
+      const figures = server.figures();
+      const offeredBytesPerSecond = ingestEnd >= 0 ? (ingestEnd - ingestStart) / seconds : offeredGuess;
+      const offeredPerViewer = offeredBytesPerSecond * seconds;
+      const perViewer = end.perViewerBytes;
+      await Promise.all([load.stop(), slow?.stop()]);
+      await sleep(1000);
+      return {
+        server: options.server,
+        protocol: options.protocol,
+        clients: options.clients,
+        seconds,
+        offeredBytesPerSecond,
+        delivered: end.bytes / (offeredPerViewer * Math.max(1, perViewer.length)),
+        worstViewer: Math.min(...perViewer) / offeredPerViewer,
+        throughputMbps: (end.bytes * 8) / seconds / 1e6,
+        serverDelayP50: serverDelays.percentile(0.5),
+        serverDelayP99: serverDelays.percentile(0.99),
+        delayP50: end.delays.percentile(0.5),
+        delayP99: end.delays.percentile(0.99),
+        slowDelivered: slowEnd ? slowEnd.bytes / (offeredPerViewer * options.slow!.clients) : undefined,
+        connected: end.connected,
+        connects: end.connects,
+        disconnects: end.disconnects,
+        errors: end.errors,
+        serverCpuSeconds: figures.cpuSeconds - cpuStart,
+        serverCores: (figures.cpuSeconds - cpuStart) / seconds,
+        serverPeakRssMB: figures.peakRssBytes / 2 ** 20,
+        serverRssMB: figures.rssBytes / 2 ** 20,
+        fdsBefore,
+        fdsAfter: server.figures().openFds,
+      };
+    } finally {
+      await Promise.all([load.stop(), slow?.stop()]);
+    }
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * A worker thread that drives many viewers over raw TCP sockets: WebSocket
+ * (a minimal RFC 6455 client frame reader) or chunked HTTP (a minimal
+ * chunked decoder). No per-message allocation beyond what the socket hands
+ * us: it counts payload bytes and messages, and for each fMP4 fragment that
+ * starts with a `prft` box it records receive time minus the producer's
+ * wallclock. Loopback only: the runner passes 127.0.0.1.
+ */
+import { connect, type Socket } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Histogram } from './histogram.ts';
+
+export interface ViewerWorkerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly protocol: 'ws' | 'http';
+  readonly clients: number;
+  /** New connections per second from this worker (a ramp, so the server is not SYN-flooded). */
+  readonly connectPerSecond: number;
+  /** Throttle each viewer to this many bytes per second (slow viewers); 0 = read as fast as possible. */
+  readonly readBytesPerSecond: number;
+  /** For churn: each viewer disconnects after a random life in [min, max] ms and reconnects; 0 = stay. */
+  readonly lifeMs: readonly [number, number] | null;
+  /** Viewers whose index is a multiple of this record (prft, receive time) samples for the server-added delay. */
+  readonly sampleEvery: number;
+}
+
+export interface ViewerWorkerReport {
+  readonly type: 'report';
+  readonly connected: number;
+  readonly connects: number;
+  readonly disconnects: number;
+  readonly errors: number;
+  /** Payload bytes of binary messages (WS) or body bytes (HTTP). */
+  readonly bytes: number;
+  readonly messages: number;
+  /** Per-viewer payload bytes, to spot viewers that got less than others. */
+  readonly perViewerBytes: number[];
+  /** Histogram of receive time minus prft wallclock (producer → viewer) since the last reset. */
+  readonly delays: Uint32Array;
+  /** Pairs [prft wallclock ms, receive ms] from the sampled viewers since the last reset. */
+  readonly samples: Float64Array;
+}
+
+const NTP_UNIX_OFFSET_S = 2_208_988_800;
+const options = workerData as ViewerWorkerOptions;
+const delays = new Histogram();
+let connected = 0;
+let connects = 0;
+let disconnects = 0;
+let errors = 0;
+let totalBytes = 0;
+let totalMessages = 0;
+let stopping = false;
+const viewers: Viewer[] = [];
+/** Up to 1M (prft, receive) pairs per worker per window: bounded memory however long the window. */
+const samples = new Float64Array(2_000_000);
+let sampleCount = 0;
+
+/** Producer wallclock of a prft box whose first 24 bytes are in `head`, or 0. */
+function prftWallclock(head: Buffer): number {
+  if (head.length < 24 || head.toString('latin1', 4, 8) !== 'prft') return 0;
+  return (head.readUInt32BE(16) - NTP_UNIX_OFFSET_S) * 1000 + (head.readUInt32BE(20) / 0x1_0000_0000) * 1000;
+}
+
+abstract class Viewer {
+  socket: Socket | undefined;
+  bytes = 0;
+  #budget = 0;
+  #budgetAt = 0;
+
+  constructor(readonly index: number) {}
+
+  open(): void {
+    const socket = connect(options.port, options.host);
+    this.socket = socket;
+    socket.setNoDelay(true);
+    this.reset();
+    let wasConnected = false;
+    socket.once('connect', () => {
+      wasConnected = true;
+      connects++;
+      connected++;
+      socket.write(this.request());
+      if (options.lifeMs) {
+        const [min, max] = options.lifeMs;
+        setTimeout(() => socket.destroy(), min + Math.random() * (max - min));
+      }
+    });
+    socket.on('data', (chunk: Buffer) => {
+      this.consume(chunk);
+      if (options.readBytesPerSecond > 0) this.#throttle(socket, chunk.length);
+    });
+    socket.once('error', () => errors++);
+    socket.once('close', () => {
+      if (wasConnected) {
+        connected--;
+        disconnects++;
+      }
+      if (!stopping && options.lifeMs) setTimeout(() => this.open(), 10);
+    });
+  }
+
+  /** Token bucket: pause the socket until the viewer has "earned" the bytes it just read. */
+  #throttle(socket: Socket, length: number): void {
+    const now = performance.now();
+    this.#budget = Math.min(options.readBytesPerSecond, this.#budget + ((now - this.#budgetAt) / 1000) * options.readBytesPerSecond) - length;
+    this.#budgetAt = now;
+    if (this.#budget < 0) {
+      socket.pause();
+      setTimeout(() => socket.resume(), (-this.#budget / options.readBytesPerSecond) * 1000);
+    }
+  }
+
+  protected countMessage(head: Buffer): void {
+    totalMessages++;
+    const wallclock = prftWallclock(head);
+    if (!wallclock) return;
+    const now = Date.now();
+    delays.record(now - wallclock);
+    if (this.index % options.sampleEvery === 0 && sampleCount < samples.length) {
+      samples[sampleCount++] = wallclock;
+      samples[sampleCount++] = now;
+    }
+  }
+
+  protected countBytes(n: number): void {
+    this.bytes += n;
+    totalBytes += n;
+  }
+
+  abstract request(): string;
+  abstract reset(): void;
+  abstract consume(chunk: Buffer): void;
+}
+
+/** Reads server frames (unmasked, RFC 6455 §5.2); answers pings; counts binary payloads. */
+class WsViewer extends Viewer {
+  #handshake = true;
+  #header: Buffer = Buffer.alloc(0);
+  #remaining = 0;
+  #opcode = 0;
+  #inFrame = false;
+  #head: Buffer[] = [];
+  #headBytes = 0;
+  #control: Buffer[] = [];
+
+  request(): string {
+    return `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+  }
+
+  reset(): void {
+    this.#handshake = true;
+    this.#header = Buffer.alloc(0);
+    this.#remaining = 0;
+  }
+
+  consume(chunk: Buffer): void {
+    let at = 0;
+    if (this.#handshake) {
+      const buffered = Buffer.concat([this.#header, chunk]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) {
+        this.#header = buffered;
+        return;
+      }
+      if (!buffered.toString('latin1', 0, 12).includes('101')) {
+        errors++;
+        this.socket?.destroy();
+        return;
+      }
+      this.#handshake = false;
+      this.#header = Buffer.alloc(0);
+      chunk = buffered.subarray(end + 4);
+    }
+    while (at < chunk.length) {
+      if (this.#remaining === 0 && !this.#inFrame) {
+        // Accumulate a header: 2 bytes, + 2 or 8 of extended length.
+        const need = this.#headerLength(Buffer.concat([this.#header, chunk.subarray(at, at + 14)]));
+        const available = this.#header.length + (chunk.length - at);
+        if (need === 0 || available < need) {
+          this.#header = Buffer.concat([this.#header, chunk.subarray(at)]);
+          return;
+        }
+        const header = Buffer.concat([this.#header, chunk.subarray(at, at + need - this.#header.length)]);
+        at += need - this.#header.length;
+        this.#header = Buffer.alloc(0);
+        this.#opcode = header[0]! & 0x0f;
+        const len7 = header[1]! & 0x7f;
+        this.#remaining = len7 === 126 ? header.readUInt16BE(2) : len7 === 127 ? Number(header.readBigUInt64BE(2)) : len7;
+        this.#inFrame = true;
+        this.#head = [];
+        this.#headBytes = 0;
+        this.#control = [];
+        if (this.#remaining === 0) this.#finish();
+        continue;
+      }
+      const take = Math.min(this.#remaining, chunk.length - at);
+      const piece = chunk.subarray(at, at + take);
+      if (this.#opcode === 2) {
+        this.countBytes(take);
+        if (this.#headBytes < 24) {
+          this.#head.push(piece.subarray(0, 24 - this.#headBytes));
+          this.#headBytes += Math.min(take, 24 - this.#headBytes);
+        }
+      } else if (this.#opcode >= 8) {
+        this.#control.push(piece);
+      }
+      this.#remaining -= take;
+      at += take;
+      if (this.#remaining === 0) this.#finish();
+    }
+  }
+
+  #headerLength(bytes: Buffer): number {
+    if (bytes.length < 2) return 0;
+    const len7 = bytes[1]! & 0x7f;
+    return len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+  }
+
+  #finish(): void {
+    this.#inFrame = false;
+    if (this.#opcode === 2) this.countMessage(Buffer.concat(this.#head));
+    else if (this.#opcode === 9) this.#pong(Buffer.concat(this.#control));
+    else if (this.#opcode === 8) this.socket?.end();
+  }
+
+  /** Clients must mask (§5.3); a zero mask keeps the payload as is. */
+  #pong(payload: Buffer): void {
+    this.socket?.write(Buffer.concat([Buffer.from([0x8a, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
+  }
+}
+
+/** Reads a chunked HTTP body (RFC 9112 §7.1) and walks the MP4 boxes inside it. */
+class HttpViewer extends Viewer {
+  #head = true;
+  #buffer: Buffer = Buffer.alloc(0);
+  #chunkLeft = 0;
+  #boxLeft = 0;
+  #boxHead: Buffer[] = [];
+  #boxHeadBytes = 0;
+
+  request(): string {
+    return `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}\r\n\r\n`;
+  }
+
+  reset(): void {
+    this.#head = true;
+    this.#buffer = Buffer.alloc(0);
+    this.#chunkLeft = 0;
+    this.#boxLeft = 0;
+    this.#boxHead = [];
+    this.#boxHeadBytes = 0;
+  }
+
+  consume(chunk: Buffer): void {
+    let data: Buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
+    this.#buffer = Buffer.alloc(0);
+    if (this.#head) {
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) {
+        this.#buffer = data;
+        return;
+      }
+      if (!data.toString('latin1', 0, 12).includes('200')) {
+        errors++;
+        this.socket?.destroy();
+        return;
+      }
+      this.#head = false;
+      data = data.subarray(end + 4);
+    }
+    let at = 0;
+    while (at < data.length) {
+      if (this.#chunkLeft === 0) {
+        // A chunk-size line "HEX\r\n" (preceded by the CRLF that ended the previous chunk).
+        const lineEnd = data.indexOf('\r\n', at + (data[at] === 0x0d ? 2 : 0));
+        if (lineEnd < 0) {
+          this.#buffer = data.subarray(at);
+          return;
+        }
+        const line = data.toString('latin1', at, lineEnd).trim();
+        at = lineEnd + 2;
+        if (!line) continue;
+        this.#chunkLeft = parseInt(line, 16);
+        if (this.#chunkLeft === 0) return;
+        continue;
+      }
+      const take = Math.min(this.#chunkLeft, data.length - at);
+      this.#body(data.subarray(at, at + take));
+      this.#chunkLeft -= take;
+      at += take;
+    }
+  }
+
+  #body(piece: Buffer): void {
+    this.countBytes(piece.length);
+    let at = 0;
+    while (at < piece.length) {
+      if (this.#boxLeft === 0) {
+        const need = 24 - this.#boxHeadBytes;
+        const part = piece.subarray(at, at + need);
+        this.#boxHead.push(part);
+        this.#boxHeadBytes += part.length;
+        at += part.length;
+        const head = Buffer.concat(this.#boxHead);
+        if (head.length >= 8 && (head.length >= 24 || head.toString('latin1', 4, 8) !== 'prft')) {
+          const size = head.readUInt32BE(0);
+          if (head.toString('latin1', 4, 8) === 'prft') this.countMessage(head);
+          this.#boxLeft = size - head.length;
+          this.#boxHead = [];
+          this.#boxHeadBytes = 0;
+        }
+        continue;
+      }
+      const take = Math.min(this.#boxLeft, piece.length - at);
+      this.#boxLeft -= take;
+      at += take;
+    }
+  }
+}
+
+function start(): void {
+  const interval = 1000 / Math.max(1, options.connectPerSecond);
+  for (let i = 0; i < options.clients; i++) {
+    const viewer = options.protocol === 'ws' ? new WsViewer(i) : new HttpViewer(i);
+    viewers.push(viewer);
+    setTimeout(() => viewer.open(), i * interval);
+  }
+}
+
+parentPort!.on('message', (message: { type: string }) => {
+  if (message.type === 'reset') {
+    delays.reset();
+    sampleCount = 0;
+    for (const viewer of viewers) viewer.bytes = 0;
+    totalBytes = 0;
+    totalMessages = 0;
+  } else if (message.type === 'report') {
+    const report: ViewerWorkerReport = {
+      type: 'report',
+      connected,
+      connects,
+      disconnects,
+      errors,
+      bytes: totalBytes,
+      messages: totalMessages,
+      perViewerBytes: viewers.map((v) => v.bytes),
+      delays: delays.counts.slice(),
+      samples: samples.slice(0, sampleCount),
+    };
+    parentPort!.postMessage(report);
+  } else if (message.type === 'stop') {
+    stopping = true;
+    for (const viewer of viewers) viewer.socket?.destroy();
+    setTimeout(() => process.exit(0), 50);
+  }
+});
+
+start();

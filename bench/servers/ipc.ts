@@ -1,0 +1,55 @@
+/**
+ * The small IPC contract between the bench runner and a server under test
+ * (each runs in its own child process, so CPU and memory are its own):
+ * the child says `ready` with its port and viewer paths, and answers
+ * `stats` with the fMP4 bytes it has ingested.
+ */
+
+export interface ServerReady {
+  readonly type: 'ready';
+  readonly port: number;
+  /** Path of the WebSocket viewer endpoint. */
+  readonly wsPath: string;
+  /** Path of the HTTP chunked endpoint, when the server has one. */
+  readonly httpPath?: string;
+  /** What a viewer receives: 'fmp4' (whole boxes per message) or 'flv' (node-media-server). */
+  readonly format: 'fmp4' | 'flv';
+}
+
+export interface ServerStats {
+  readonly type: 'stats';
+  readonly ingestBytes: number;
+  /** [prft wallclock ms, server arrival ms] of recent fragments: joined with viewers' receive times for server-added delay. */
+  readonly arrivals: [number, number][];
+}
+
+/** Arrival times of the most recent fragments, keyed by their prft wallclock (ms). Bounded. */
+export class ArrivalLog {
+  readonly #entries: [number, number][] = [];
+
+  record(prftMs: number, arrivalMs: number): void {
+    this.#entries.push([prftMs, arrivalMs]);
+    if (this.#entries.length > 20_000) this.#entries.splice(0, 5_000);
+  }
+
+  /** Records a fragment whose bytes start with a prft box (as the bench source writes them). */
+  recordBytes(fragment: Buffer, arrivalMs: number): void {
+    if (fragment.length >= 24 && fragment.toString('latin1', 4, 8) === 'prft') {
+      this.record((fragment.readUInt32BE(16) - 2_208_988_800) * 1000 + (fragment.readUInt32BE(20) / 0x1_0000_0000) * 1000, arrivalMs);
+    }
+  }
+
+  entries(): [number, number][] {
+    return this.#entries;
+  }
+}
+
+export function announceReady(ready: Omit<ServerReady, 'type'>, ingestBytes: () => number, arrivals?: ArrivalLog): void {
+  process.send!({ type: 'ready', ...ready } satisfies ServerReady);
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'stats') process.send!({ type: 'stats', ingestBytes: ingestBytes(), arrivals: arrivals?.entries() ?? [] } satisfies ServerStats);
+  });
+  // The runner ends us with SIGTERM; exit at once (children die with us: child-reaper / pdeathsig).
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('disconnect', () => process.exit(0));
+}

@@ -1,0 +1,74 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { processFigures, type ProcessFigures } from '../proc.ts';
+import type { ServerReady, ServerStats } from './ipc.ts';
+
+export const SERVERS = ['fragcast', 'uws-ceiling', 'ws-baseline', 'nms'] as const;
+export type ServerName = (typeof SERVERS)[number];
+
+export const SERVER_LABELS: Record<ServerName, string> = {
+  fragcast: 'fragcast',
+  'uws-ceiling': 'bare uWS publish (ceiling)',
+  'ws-baseline': '`ws` library (baseline)',
+  nms: 'node-media-server (WS-FLV)',
+};
+
+/** A server under test, in a child process of its own, fed the bench source. */
+export class ServerUnderTest {
+  readonly name: ServerName;
+  readonly ready: ServerReady;
+  readonly #child: ChildProcess;
+
+  private constructor(name: ServerName, child: ChildProcess, ready: ServerReady) {
+    this.name = name;
+    this.#child = child;
+    this.ready = ready;
+  }
+
+  static async start(name: ServerName, mediaPath: string): Promise<ServerUnderTest> {
+    const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+    const child = fork(script, [mediaPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const ready = await new Promise<ServerReady>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s`)), 20_000);
+      child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
+      child.on('message', (message: ServerReady) => {
+        if (message.type !== 'ready') return;
+        clearTimeout(timer);
+        resolve(message);
+      });
+    });
+    return new ServerUnderTest(name, child, ready);
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  figures(): ProcessFigures {
+    return processFigures(this.pid);
+  }
+
+  stats(): Promise<ServerStats> {
+    return new Promise((resolve) => {
+      const onMessage = (message: ServerStats): void => {
+        if (message.type !== 'stats') return;
+        this.#child.off('message', onMessage);
+        resolve(message);
+      };
+      this.#child.on('message', onMessage);
+      this.#child.send({ type: 'stats' });
+    });
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#child.exitCode !== null) return resolve();
+      const kill = setTimeout(() => this.#child.kill('SIGKILL'), 3000);
+      this.#child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      this.#child.kill('SIGTERM');
+    });
+  }
+}
