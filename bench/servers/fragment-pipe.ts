@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 export function pipeFragments(ffmpegArgs: string[], onInit: (init: Buffer) => void, onFragment: (fragment: Buffer) => void): { bytesIn: () => number } {
   const ffmpeg = spawn('ffmpeg', ffmpegArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   process.on('exit', () => ffmpeg.kill('SIGKILL'));
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let parts: Buffer[] = [];
   let bytes = 0;
   ffmpeg.stdout.on('data', (chunk: Buffer) => {
