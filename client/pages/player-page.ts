@@ -34,6 +34,14 @@ player.on(PlayerEvent.LATENCY, (stats) => {
   // Exposed for tests and curious users: the same figures the overlay shows.
   (window as unknown as { fragcastStats: PlayerStats }).fragcastStats = stats;
 });
+// The last 1800 per-frame latencies (a minute at 30 fps), for measurement tools such as `npm run bench -- latency`.
+const frameLatencies: number[] = [];
+(window as unknown as { fragcastFrameLatencies: number[] }).fragcastFrameLatencies = frameLatencies;
+player.on(PlayerEvent.FRAME, ({ latency }) => {
+  if (latency === undefined) return;
+  frameLatencies.push(latency);
+  if (frameLatencies.length > 1800) frameLatencies.shift();
+});
 player.on(PlayerEvent.PLAYING, () => {
   status.textContent = '';
 });

@@ -14,6 +14,8 @@ export const PlayerEvent = {
   STALLED: 'stalled',
   /** Periodic figures (every 500 ms while playing). */
   LATENCY: 'latency',
+  /** Each frame shown, with its glass-to-glass latency when known (for measurement tools). */
+  FRAME: 'frame',
   /** A new init generation began (source restart, new publisher). */
   GENERATION: 'generation',
   ERROR: 'error',
@@ -71,6 +73,8 @@ export interface PlayerStats {
   readonly height: number;
   /** Milliseconds from load() to the first frame shown, once it was. */
   readonly timeToFirstFrame: number | undefined;
+  /** When the first frame was shown, in ms since navigation (performance.now()). */
+  readonly firstFrameAt: number | undefined;
 }
 
 export interface PlayerEventMap {
@@ -78,6 +82,7 @@ export interface PlayerEventMap {
   playing: Record<string, never>;
   stalled: { readonly buffer: number };
   latency: PlayerStats;
+  frame: { readonly mediaTime: number; readonly latency: number | undefined };
   generation: { readonly generation: number; readonly mime: string };
   error: PlayerError;
 }

@@ -109,6 +109,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       width: video.videoWidth,
       height: video.videoHeight,
       timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
+      firstFrameAt: this.#firstFrameAt,
     };
   }
 
@@ -366,9 +367,11 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       }
     }
     anchor ??= this.#anchors[0];
-    if (!anchor) return;
-    const producedAtMs = anchor.wallclockMs + (mediaTime - anchor.presentation) * 1000;
-    this.#latency = (shownAtMs + this.#clockOffsetMs - producedAtMs) / 1000;
+    if (anchor) {
+      const producedAtMs = anchor.wallclockMs + (mediaTime - anchor.presentation) * 1000;
+      this.#latency = (shownAtMs + this.#clockOffsetMs - producedAtMs) / 1000;
+    }
+    this.emit(PlayerEvent.FRAME, { mediaTime, latency: anchor ? this.#latency : undefined });
   }
 
   #anchor(anchor: ClockAnchor): void {

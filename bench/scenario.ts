@@ -1,0 +1,54 @@
+import type { FanoutResult } from './fanout.ts';
+
+export interface BenchOptions {
+  /** Viewers; each scenario has its own default. */
+  readonly clients: number | undefined;
+  /** Seconds of measurement. */
+  readonly duration: number;
+  /** Stream bitrate in Mbit/s: 2, 4 or 8 (the bench sources). */
+  readonly bitrate: number;
+  readonly mediaPath: string;
+  readonly log: (line: string) => void;
+}
+
+/** A target from the issue, checked against a measured value (never asserted in tests). */
+export interface TargetCheck {
+  readonly name: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+export interface ScenarioReport {
+  readonly scenario: string;
+  readonly title: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
+  readonly targets: readonly TargetCheck[];
+  /** SVG charts, written beside the JSON as SCENARIO-NAME.svg. */
+  readonly charts?: readonly { readonly name: string; readonly svg: string }[];
+  readonly raw: unknown;
+}
+
+export type Scenario = (options: BenchOptions) => Promise<ScenarioReport>;
+
+export const pct = (ratio: number | undefined): string => (ratio === undefined ? '—' : `${(ratio * 100).toFixed(2)} %`);
+export const ms = (value: number | undefined): string => (value === undefined ? '—' : `${value.toFixed(1)} ms`);
+
+/** The standard row of a fan-out measurement. */
+export const FANOUT_COLUMNS = ['server', 'viewers', 'delivered', 'worst viewer', 'Mbit/s out', 'server-added p50', 'p99', 'server CPU (cores)', 'peak RSS', 'disconnects'] as const;
+
+export function fanoutRow(label: string, r: FanoutResult): (string | number)[] {
+  return [
+    label,
+    r.clients,
+    pct(r.delivered),
+    pct(r.worstViewer),
+    r.throughputMbps.toFixed(0),
+    ms(r.serverDelayP50),
+    ms(r.serverDelayP99),
+    r.serverCores.toFixed(2),
+    `${r.serverPeakRssMB.toFixed(0)} MB`,
+    r.disconnects,
+  ];
+}

@@ -1,0 +1,15 @@
+import { measureFanout } from '../fanout.ts';
+import { fanoutRow, FANOUT_COLUMNS, pct, type Scenario } from '../scenario.ts';
+
+/** Many chunked `live.mp4` viewers of one stream. */
+export const fanoutHttp: Scenario = async ({ clients = 4000, duration, mediaPath, bitrate, log }) => {
+  const result = await measureFanout({ server: 'fragcast', mediaPath, protocol: 'http', clients, duration, log });
+  return {
+    scenario: 'fanout-http',
+    title: `${clients} chunked HTTP viewers of one ${bitrate} Mbit/s stream`,
+    columns: FANOUT_COLUMNS,
+    rows: [fanoutRow('fragcast (live.mp4)', result)],
+    targets: [{ name: 'delivered', target: '≥ 99 %', measured: pct(result.delivered), met: result.delivered >= 0.99 }],
+    raw: result,
+  };
+};
