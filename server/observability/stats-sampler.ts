@@ -85,7 +85,8 @@ export class StatsSampler {
     const totals = this.#viewers.totals();
     const current = new Map<string, Cumulative>();
     const streams: Record<string, StreamSample> = {};
-    const rate = (value: number, before: number | undefined): number => (before === undefined ? 0 : Math.max(0, value - before) / seconds);
+    // A stream re-added under the same name starts from 0 again: never a negative rate.
+    const rate = (value: number, before: number): number => Math.max(0, value - before) / seconds;
     for (const { stream, source } of this.#registry.entries()) {
       const byOutput = totals.get(stream.name);
       const viewers = this.#viewers.countByOutput(stream);
@@ -98,12 +99,14 @@ export class StatsSampler {
       const counts: Cumulative = { bytesIn: stream.stats.bytesIn, bytesOut, fragmentsIn: stream.stats.fragmentsIn, skipped };
       const before = this.#previous.get(stream.name);
       current.set(stream.name, counts);
+      // A stream enters the samples at its second tick, when its rates can be told (not as a false zero).
+      if (!before) continue;
       streams[stream.name] = {
         viewers: Object.fromEntries(OUTPUT_KINDS.map((output) => [output, viewers[output]])) as Record<OutputKind, number>,
-        ingestBitsPerSecond: Math.round(rate(counts.bytesIn, before?.bytesIn) * 8),
-        egressBitsPerSecond: Math.round(rate(counts.bytesOut, before?.bytesOut) * 8),
-        fragmentsPerSecond: Number(rate(counts.fragmentsIn, before?.fragmentsIn).toFixed(2)),
-        skipsPerSecond: Number(rate(counts.skipped, before?.skipped).toFixed(2)),
+        ingestBitsPerSecond: Math.round(rate(counts.bytesIn, before.bytesIn) * 8),
+        egressBitsPerSecond: Math.round(rate(counts.bytesOut, before.bytesOut) * 8),
+        fragmentsPerSecond: Number(rate(counts.fragmentsIn, before.fragmentsIn).toFixed(2)),
+        skipsPerSecond: Number(rate(counts.skipped, before.skipped).toFixed(2)),
         restarts: source.restarts,
       };
     }
