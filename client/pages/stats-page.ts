@@ -143,7 +143,6 @@ async function poll(): Promise<void> {
     while (samples.length && samples[0]!.t < stats.now - WINDOW_MS) samples.shift();
     draw(stats.now);
     renderSessions(stats.sessions);
-    document.body.dataset.samples = String(samples.length);
   } catch {
     // The server may be restarting; the next tick tries again.
   }
