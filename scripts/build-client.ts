@@ -13,7 +13,11 @@ mkdirSync(outdir, { recursive: true });
 const started = performance.now();
 await build({
   absWorkingDir: root,
-  entryPoints: { 'player-page': 'client/pages/player-page.ts', 'home-page': 'client/pages/home-page.ts' },
+  entryPoints: {
+    'player-page': 'client/pages/player-page.ts',
+    'home-page': 'client/pages/home-page.ts',
+    'stats-page': 'client/pages/stats-page.ts',
+  },
   outdir,
   bundle: true,
   format: 'esm',

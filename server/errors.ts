@@ -20,8 +20,19 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: '{method} is not allowed on {url}' },
   STREAM_NOT_FOUND: { status: 404, message: 'Stream "{stream}" does not exist' },
   UPGRADE_REQUIRED: { status: 426, message: '{url} is a WebSocket endpoint: connect with a WebSocket client' },
+  INTERNAL_ERROR: { status: 500, message: 'Internal error: {why}' },
   INVALID_STREAM_NAME: { status: 400, message: 'Stream name "{stream}" is invalid: use 1-64 characters of a-z, 0-9, "_" and "-"' },
   ASSET_MISSING: { status: 500, message: 'Client bundle "{asset}" is missing: run "npm run build"' },
+  STREAM_NOT_READY: { status: 503, message: 'Stream "{stream}" has no keyframe yet; retry in a moment' },
+  SESSION_NOT_FOUND: { status: 404, message: 'Viewer session "{session}" does not exist (it may have ended)' },
+  SERVER_NOT_READY: { status: 503, message: 'Not ready: no keyframe yet from {streams}' },
+
+  // ── Snapshots (GET /streams/NAME/snapshot.jpg) ──────────────────────
+  SNAPSHOT_WIDTH_INVALID: { status: 400, message: 'width must be a whole number of pixels (clamped to {min}-{max}), got "{value}"' },
+  SNAPSHOT_NO_VIDEO: { status: 404, message: 'Stream "{stream}" has no video track to take a picture of' },
+  SNAPSHOT_BUSY: { status: 503, message: 'Too many snapshot decodes are waiting ({queued}); retry in a moment' },
+  SNAPSHOT_DECODE_FAILED: { status: 500, message: 'ffmpeg could not decode the keyframe of stream "{stream}": {why}' },
+  SNAPSHOT_TIMEOUT: { status: 504, message: 'Decoding the keyframe of stream "{stream}" took longer than {ms} ms' },
 
   // ── WebSocket viewers (close reasons; status is the close code) ─────
   WS_BINARY_FROM_VIEWER: { status: CloseCodes.BINARY_FROM_VIEWER, message: 'Viewers may not send binary messages' },
@@ -30,6 +41,7 @@ export const ERRORS = {
   STREAM_CLOSED: { status: CloseCodes.STREAM_CLOSED, message: 'Stream "{stream}" was removed' },
   STREAM_REINIT: { status: CloseCodes.STREAM_REINIT, message: 'Stream "{stream}" restarted with a new init segment; reconnect to continue' },
   SERVER_SHUTTING_DOWN: { status: CloseCodes.GOING_AWAY, message: 'Server is shutting down' },
+  SESSION_KICKED: { status: CloseCodes.SESSION_KICKED, message: 'Disconnected by an operator' },
 
   // ── Media input (logged, then the source is restarted) ──────────────
   MEDIA_BOX_TOO_SMALL: { status: 422, message: 'Box "{type}" at byte {offset} declares size {size}, below the 8-byte header' },
@@ -49,6 +61,7 @@ export const ERRORS = {
       'install it on PATH (Debian: apt-get install ffmpeg), or install the optional npm dependency @ffmpeg-installer/ffmpeg',
   },
   FFMPEG_PATH_INVALID: { status: 500, message: 'ffmpeg path "{path}" ({from}) is not an executable file' },
+  SOURCE_EXITED: { status: 502, message: 'The source exited by itself ({how}) after {seconds} s{said}' },
 
   // ── Startup ─────────────────────────────────────────────────────────
   UWS_NATIVE_UNAVAILABLE: {

@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { StatsSampler, type StatsSamplerOptions } from './observability/stats-sampler.ts';
+import { Snapshots, type SnapshotOptions } from './outputs/snapshot/snapshots.ts';
 import { Viewers } from './outputs/viewers.ts';
 import type { KeyframeGateOptions } from './outputs/keyframe-gate.ts';
 import { Assets } from './http/assets.ts';
@@ -26,6 +29,10 @@ export interface FragcastOptions {
   readonly gate?: Partial<KeyframeGateOptions>;
   readonly cache?: Partial<GopCacheOptions>;
   readonly backoff?: Partial<BackoffOptions>;
+  readonly snapshot?: Partial<SnapshotOptions>;
+  readonly stats?: Partial<StatsSamplerOptions>;
+  /** Node process metrics on /metrics. Default true. */
+  readonly processMetrics?: boolean;
 }
 
 /** A running fragcast: what tests and the CLI hold on to. */
@@ -34,6 +41,11 @@ export interface Fragcast {
   readonly ffmpeg: FfmpegLocation;
   readonly registry: StreamRegistry;
   readonly viewers: Viewers;
+  readonly snapshots: Snapshots;
+  readonly metrics: Metrics;
+  readonly stats: StatsSampler;
+  /** Every route as `METHOD /pattern`. */
+  readonly routes: readonly string[];
   readonly uwsNative: boolean;
   /** Stops listening, tells viewers the server is going away, ends every source. Idempotent. */
   close(): Promise<void>;
@@ -47,8 +59,12 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
   const ffmpeg = locateFfmpeg(options.ffmpeg);
   log.info({ path: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
 
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const registry = new StreamRegistry(log.child({ module: 'streams' }));
-  const viewers = new Viewers(log.child({ module: 'viewers' }));
+  const viewers = new Viewers(log.child({ module: 'viewers' }), { keyframeSent: metrics.keyframeSent });
+  const snapshots = new Snapshots({ ffmpegPath: ffmpeg.path, logger: log.child({ module: 'snapshot' }), observer: metrics, snapshot: options.snapshot });
+  const stats = new StatsSampler(registry, viewers, options.stats);
+  metrics.watch({ registry, viewers, snapshots });
   const assets = new Assets(options.assetsDir ?? DIST_DIR);
   if (assets.size === 0) log.error({ dir: assets.dir }, 'no client bundles found: run "npm run build" (pages will not play)');
 
@@ -71,14 +87,19 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     assets,
     logger: log.child({ module: 'http' }),
     gate: options.gate,
+    snapshots,
+    metrics,
+    stats,
   });
   let port: number;
   try {
     port = await http.listen();
   } catch (error) {
+    snapshots.close();
     await registry.close();
     throw error;
   }
+  stats.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -86,10 +107,16 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     ffmpeg,
     registry,
     viewers,
+    snapshots,
+    metrics,
+    stats,
+    routes: http.router.routes(),
     uwsNative: uws.native,
     close() {
       closing ??= (async () => {
         http.stopListening();
+        stats.close();
+        snapshots.close();
         viewers.closeAll('SERVER_SHUTTING_DOWN');
         await registry.close();
       })();

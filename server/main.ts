@@ -57,8 +57,14 @@ async function main(): Promise<void> {
   const lines = [`\nfragcast is running. Open ${base}/ for the list of streams.`];
   for (const { stream } of fragcast.registry.entries()) {
     const path = `/streams/${stream.name}`;
-    lines.push(`  ${base}${path}  player`, `  ${base}${path}/live.mp4  chunked MP4 (VLC, ffplay)`, `  ${base.replace('http', 'ws')}${path}/ws  WebSocket`);
+    lines.push(
+      `  ${base}${path}  player`,
+      `  ${base}${path}/live.mp4  chunked MP4 (VLC, ffplay)`,
+      `  ${base.replace('http', 'ws')}${path}/ws  WebSocket`,
+      `  ${base}${path}/snapshot.jpg  picture of the newest keyframe`,
+    );
   }
+  lines.push(`Operators: ${base}/stats (live stats), ${base}/api/streams (API), ${base}/metrics (Prometheus).`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
 
   let stopping = false;

@@ -82,6 +82,8 @@ export const CloseCodes = {
   GOING_AWAY: 1001,
   MESSAGE_TOO_BIG: 1009,
   BINARY_FROM_VIEWER: 4400,
+  /** An operator ended the session (`DELETE /api/sessions/ID`). */
+  SESSION_KICKED: 4403,
   VIEWER_TOO_SLOW: 4408,
   /** Ends outputs that cannot carry a new init in-band (chunked MP4); the WebSocket output never uses it. */
   STREAM_REINIT: 4409,

@@ -46,6 +46,8 @@ export const ErrorDetails = {
   AUTOPLAY_BLOCKED: 'autoplayBlocked',
   /** The server says this viewer fell behind; fragments up to a keyframe were skipped. */
   FRAGMENTS_SKIPPED: 'fragmentsSkipped',
+  /** An operator disconnected this viewer (close code 4403); the player does not reconnect (fatal). */
+  KICKED: 'kicked',
 } as const;
 export type ErrorDetailName = (typeof ErrorDetails)[keyof typeof ErrorDetails];
 

@@ -1,10 +1,13 @@
-import type { InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
+import type { CloseCodes, InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
 import { AppendQueue } from './append-queue.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { LatencyController, type LatencyControllerOptions } from './latency-controller.ts';
 import { peekFragment } from './mp4-peek.ts';
 import { WsTransport } from './ws-transport.ts';
+
+/** The value is checked against the protocol module at compile time; the client imports it type-only. */
+const SESSION_KICKED: (typeof CloseCodes)['SESSION_KICKED'] = 4403;
 
 export interface PlayerOptions {
   /** WebSocket URL of the stream, e.g. `ws://host/streams/demo/ws`. */
@@ -142,6 +145,11 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
 
   #onClose(code: number, reason: string): void {
     if (this.#destroyed) return;
+    if (code === SESSION_KICKED) {
+      // An operator ended this viewer on purpose: reconnecting would undo that.
+      this.#error(ErrorType.NETWORK, ErrorDetails.KICKED, true, `Disconnected by an operator (${code}${reason ? `: ${reason}` : ''})`);
+      return;
+    }
     const delay = Math.min(this.#options.maxReconnectMs ?? 10_000, (this.#options.reconnectMs ?? 500) * 2 ** this.#failures);
     this.#failures++;
     const jittered = Math.round(delay * (0.5 + Math.random() * 0.5));

@@ -1,40 +1,93 @@
+import type { ErrorCode } from '../errors.ts';
+import type { OutputKind, SessionSnapshot } from '../outputs/viewer-session.ts';
 import type { Viewers } from '../outputs/viewers.ts';
+import type { SourceState } from '../sources/source.ts';
 import type { StreamEntry } from '../streams/registry.ts';
+
+/**
+ * The JSON shapes of the control API, one function per shape. Each is
+ * documented as a schema in docs/openapi.json; server/test/api.test.ts checks
+ * real responses against those schemas (no undocumented field passes).
+ */
 
 export interface StreamSummary {
   readonly name: string;
-  readonly state: string;
+  /** The source's state: idle, starting, running, backoff, closed. */
+  readonly state: SourceState;
+  /** True once the stream has an init and a cached keyframe: a viewer starts at once, a snapshot can be taken. */
+  readonly ready: boolean;
   readonly generation: number;
-  readonly mime: string | undefined;
+  /** The newest cached keyframe (what a new viewer starts from and a snapshot shows). */
+  readonly keyframe: { readonly seq: number; readonly ageMs: number } | null;
+  readonly mime: string | null;
   readonly tracks: readonly { kind: string; codec: string; width?: number; height?: number; sampleRate?: number; channels?: number }[];
-  readonly bitrate: number | undefined;
-  readonly viewers: { readonly ws: number; readonly 'http-mp4': number; readonly total: number };
+  /** Bits per second of the newest complete GOP. */
+  readonly bitrate: number | null;
+  /** Duration of the newest complete GOP: the keyframe interval. */
+  readonly gopSeconds: number | null;
   readonly cache: { readonly gops: number; readonly bytes: number; readonly seconds: number };
-  readonly restarts: number;
-  readonly lastFragmentMs: number | undefined;
-  readonly links: { readonly player: string; readonly ws: string; readonly mp4: string };
+  readonly viewers: Readonly<Record<OutputKind, number>> & { readonly total: number };
+  readonly source: {
+    readonly kind: string;
+    readonly restarts: number;
+    readonly lastExit: { code: number | null; signal: string | null; ranForMs: number; reason: string | null } | null;
+    readonly lastError: { code: ErrorCode; message: string; atMs: number } | null;
+  };
+  readonly ingest: { readonly bytes: number; readonly fragments: number; readonly keyframes: number; readonly inputErrors: number; readonly lastFragmentMs: number | null };
+  readonly links: { readonly player: string; readonly ws: string; readonly mp4: string; readonly hls: string; readonly snapshot: string; readonly snapshotMp4: string };
 }
 
-/** What the home page and `GET /api/streams` show of a stream. */
-export function summarizeStream({ stream, source }: StreamEntry, viewers: Viewers): StreamSummary {
+const round3 = (value: number): number => Number(value.toFixed(3));
+
+/** What the home page and `GET /api/streams[/NAME]` show of a stream. */
+export function summarizeStream({ stream, source, lastError }: StreamEntry, viewers: Viewers): StreamSummary {
   const init = stream.init;
   const base = `/streams/${stream.name}`;
+  const gop = stream.cache.lastComplete;
+  const exit = source.lastExit;
+  const stats = stream.stats;
+  const keyframe = stream.cache.newest?.first;
   return {
     name: stream.name,
     state: source.state,
+    ready: init !== undefined && keyframe !== undefined,
     generation: init?.generation ?? 0,
-    mime: init?.info.mime,
+    keyframe: keyframe ? { seq: keyframe.seq, ageMs: Date.now() - keyframe.arrivalMs } : null,
+    mime: init?.info.mime ?? null,
     tracks: (init?.info.tracks ?? []).map(({ kind, codec, width, height, sampleRate, channels }) => ({
       kind,
       codec,
       ...(width !== undefined ? { width, height } : {}),
       ...(sampleRate !== undefined ? { sampleRate, channels } : {}),
     })),
-    bitrate: stream.bitrate === undefined ? undefined : Math.round(stream.bitrate),
-    viewers: { ws: viewers.count(stream, 'ws'), 'http-mp4': viewers.count(stream, 'http-mp4'), total: viewers.count(stream) },
-    cache: { gops: stream.cache.gopCount, bytes: stream.cache.bytes, seconds: Number(stream.cache.duration.toFixed(3)) },
-    restarts: source.restarts,
-    lastFragmentMs: stream.stats.lastFragmentMs,
-    links: { player: base, ws: `${base}/ws`, mp4: `${base}/live.mp4` },
+    bitrate: stream.bitrate === undefined ? null : Math.round(stream.bitrate),
+    gopSeconds: gop ? round3(gop.duration) : null,
+    cache: { gops: stream.cache.gopCount, bytes: stream.cache.bytes, seconds: round3(stream.cache.duration) },
+    viewers: viewers.countByOutput(stream),
+    source: {
+      kind: source.kind,
+      restarts: source.restarts,
+      lastExit: exit ? { code: exit.code, signal: exit.signal, ranForMs: exit.ranForMs, reason: exit.reason ?? null } : null,
+      lastError: lastError ?? null,
+    },
+    ingest: { bytes: stats.bytesIn, fragments: stats.fragmentsIn, keyframes: stats.keyframesIn, inputErrors: stats.inputErrors, lastFragmentMs: stats.lastFragmentMs ?? null },
+    links: {
+      player: base,
+      ws: `${base}/ws`,
+      mp4: `${base}/live.mp4`,
+      // Served by the HLS output (its own issue); linked here so every way to watch is in one place.
+      hls: `${base}/index.m3u8`,
+      snapshot: `${base}/snapshot.jpg`,
+      snapshotMp4: `${base}/snapshot.mp4`,
+    },
   };
+}
+
+/** A viewer session as `GET /api/sessions` shows it. */
+export interface SessionInfo extends SessionSnapshot {
+  readonly connectedForMs: number;
+}
+
+export function describeSession(snapshot: SessionSnapshot, nowMs = Date.now()): SessionInfo {
+  return { ...snapshot, connectedForMs: nowMs - snapshot.connectedAt };
 }

@@ -30,6 +30,28 @@ const STYLE = `
              padding: 6px 10px; border-radius: 4px; white-space: pre; pointer-events: none; }
   .status { position: absolute; inset: auto 0 0 0; padding: 8px 12px; font-size: 13px; color: #fbb; }
   .links { max-width: 1280px; margin: 12px auto; color: #9aa3ad; font-size: 14px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 20px; }
+  .card { background: #171a1d; border: 1px solid #2a2d31; border-radius: 8px; overflow: hidden; }
+  .thumb { display: block; aspect-ratio: 16 / 9; background: #000; }
+  .thumb img { width: 100%; height: 100%; object-fit: contain; display: block; }
+  .thumb .none { display: flex; height: 100%; align-items: center; justify-content: center; color: #6b737c; font-size: 14px; }
+  .card-body { padding: 12px 14px; }
+  .card h2 { font-size: 17px; margin: 0 0 8px; display: flex; gap: 10px; align-items: baseline; }
+  .card dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 12px; margin: 0 0 10px; font-size: 14px; }
+  .card dt { color: #9aa3ad; } .card dd { margin: 0; overflow-wrap: anywhere; }
+  .card .links { margin: 0 0 8px; font-size: 14px; }
+  .card details { font-size: 13px; color: #9aa3ad; } .card details code { display: block; margin-top: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .state { font-size: 12px; font-weight: 500; padding: 1px 8px; border-radius: 9px; background: #2a2d31; }
+  .state-running { background: #1d4d2c; color: #9fe0b0; } .state-backoff { background: #5a2a22; color: #f3b3a6; }
+  .error { color: #f3b3a6; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 16px; margin-bottom: 24px; }
+  .chart { background: #171a1d; border: 1px solid #2a2d31; border-radius: 8px; padding: 10px 12px; margin: 0; }
+  .chart figcaption { font-size: 14px; color: #9aa3ad; margin-bottom: 4px; display: flex; justify-content: space-between; }
+  .chart svg { width: 100%; height: 140px; display: block; }
+  .legend { font-size: 12px; color: #c9d1d9; display: flex; flex-wrap: wrap; gap: 4px 12px; min-height: 16px; }
+  .legend i { display: inline-block; width: 10px; height: 3px; margin-right: 5px; vertical-align: middle; }
+  #sessions td, #sessions th { font-size: 14px; } #sessions td.num, #sessions th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  button { background: #2a2d31; color: #e8e8e8; border: 1px solid #3a3f45; border-radius: 4px; padding: 2px 10px; cursor: pointer; }
 `;
 
 function layout(title: string, body: string, script: string): string {
@@ -43,7 +65,7 @@ function layout(title: string, body: string, script: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>fragcast</h1><a href="/">streams</a></header>
+<header><h1>fragcast</h1><a href="/">streams</a><a href="/stats">stats</a></header>
 ${body}
 <script type="module" src="/assets/${script}"></script>
 </body>
@@ -51,7 +73,7 @@ ${body}
 `;
 }
 
-export function formatBitrate(bitsPerSecond: number | undefined): string {
+export function formatBitrate(bitsPerSecond: number | null): string {
   return bitsPerSecond ? `${(bitsPerSecond / 1e6).toFixed(2)} Mbit/s` : '—';
 }
 
@@ -60,24 +82,88 @@ export function resolution(summary: StreamSummary): string {
   return video?.width ? `${video.width}×${video.height}` : '—';
 }
 
-/** One row of the home page table; its script refreshes the cells marked with data-field. */
-export function streamRow(s: StreamSummary): string {
+/** Width of the home page thumbnails; the snapshot cache keeps one JPEG per keyframe at this width. */
+export const THUMBNAIL_WIDTH = 320;
+
+function thumbnail(s: StreamSummary): string {
   const name = escapeHtml(s.name);
-  const codecs = s.tracks.map((t) => escapeHtml(t.codec)).join(', ') || '—';
-  return `<tr data-stream="${name}"><td><a href="${escapeHtml(s.links.player)}">${name}</a></td><td data-field="state">${escapeHtml(s.state)}</td><td data-field="codecs"><code>${codecs}</code></td>` +
-    `<td data-field="resolution">${resolution(s)}</td><td data-field="bitrate">${formatBitrate(s.bitrate)}</td><td data-field="viewers">${s.viewers.total}</td>` +
-    `<td><a href="${escapeHtml(s.links.player)}">player</a> · <a href="${escapeHtml(s.links.mp4)}">live.mp4</a> · <code>${escapeHtml(s.links.ws)}</code></td></tr>`;
+  const hasVideo = s.tracks.some((t) => t.kind === 'video');
+  if (!s.keyframe || !hasVideo) {
+    return `<span class="none" data-field="thumb">${hasVideo || !s.ready ? 'no picture yet' : 'audio only'}</span>`;
+  }
+  // The keyframe in the URL: a new keyframe is a new URL (the page swaps it in), the same keyframe stays in the browser cache.
+  const src = `${s.links.snapshot}?width=${THUMBNAIL_WIDTH}&k=${s.generation}-${s.keyframe.seq}`;
+  return `<img data-field="thumb" src="${escapeHtml(src)}" alt="${name}" width="${THUMBNAIL_WIDTH}" height="180">`;
 }
 
-export function homePage(streams: readonly StreamSummary[]): string {
-  const rows = streams.length
-    ? streams.map(streamRow).join('\n')
-    : '<tr><td colspan="7" class="empty">No streams are configured.</td></tr>';
+function viewersText(s: StreamSummary): string {
+  const parts = Object.entries(s.viewers)
+    .filter(([output, count]) => output !== 'total' && count > 0)
+    .map(([output, count]) => `${output} ${count}`);
+  return parts.length ? `${s.viewers.total} (${parts.join(' · ')})` : String(s.viewers.total);
+}
+
+function sourceText(s: StreamSummary): string {
+  const restarts = `${s.source.kind} · ${s.source.restarts} restart${s.source.restarts === 1 ? '' : 's'}`;
+  const error = s.source.lastError ? `<br><span class="error" title="${escapeHtml(new Date(s.source.lastError.atMs).toISOString())}">${escapeHtml(s.source.lastError.code)}: ${escapeHtml(s.source.lastError.message)}</span>` : '';
+  return `${escapeHtml(restarts)}${error}`;
+}
+
+/** The `<script>` tag that embeds a stream's player in another site (the widget itself is its own issue). */
+export function embedSnippet(origin: string, stream: string): string {
+  return `<script src="${origin}/embed.js" data-stream="${stream}" async></script>`;
+}
+
+/** One stream card of the home page; its script refreshes the elements marked with data-field. */
+export function streamCard(s: StreamSummary, origin: string): string {
+  const name = escapeHtml(s.name);
+  const link = (href: string, text: string): string => `<a href="${escapeHtml(href)}">${text}</a>`;
+  const codecs = s.tracks.map((t) => escapeHtml(t.codec)).join(', ') || '—';
+  return `<article class="card" data-stream="${name}">
+<a class="thumb" href="${escapeHtml(s.links.player)}">${thumbnail(s)}</a>
+<div class="card-body">
+<h2>${link(s.links.player, name)} <span class="state state-${escapeHtml(s.state)}" data-field="state">${escapeHtml(s.state)}</span></h2>
+<dl>
+<dt>codecs</dt><dd data-field="codecs"><code>${codecs}</code></dd>
+<dt>resolution</dt><dd data-field="resolution">${resolution(s)}</dd>
+<dt>bitrate</dt><dd data-field="bitrate">${formatBitrate(s.bitrate)}</dd>
+<dt>viewers</dt><dd data-field="viewers">${viewersText(s)}</dd>
+<dt>source</dt><dd data-field="source">${sourceText(s)}</dd>
+</dl>
+<p class="links">${link(s.links.player, 'player')} · ${link(s.links.mp4, 'live.mp4')} · ${link(s.links.hls, 'HLS')} · ${link(s.links.snapshot, 'snapshot')} · ${link(s.links.snapshotMp4, 'snapshot.mp4')} · WebSocket <code>${escapeHtml(s.links.ws)}</code></p>
+<details><summary>embed</summary><code>${escapeHtml(embedSnippet(origin, s.name))}</code></details>
+</div>
+</article>`;
+}
+
+/** `origin` is the scheme and host this page was asked for (shown in the embed snippets). */
+export function homePage(streams: readonly StreamSummary[], origin: string): string {
+  const cards = streams.length ? streams.map((s) => streamCard(s, origin)).join('\n') : '<p class="empty">No streams are configured.</p>';
+  return layout('fragcast', `<main><section id="streams" class="cards">\n${cards}\n</section></main>`, 'home-page.js');
+}
+
+/** The stats page: charts and the sessions table, filled by its script from /api/stats. */
+export function statsPage(): string {
+  const chart = (id: string, title: string): string =>
+    `<figure class="chart" id="chart-${id}"><figcaption><span>${title}</span><span data-role="now"></span></figcaption><svg role="img" aria-label="${title}"></svg><div class="legend"></div></figure>`;
   return layout(
-    'fragcast',
-    `<main><table id="streams"><thead><tr><th>stream</th><th>source</th><th>codecs</th><th>resolution</th><th>bitrate</th><th>viewers</th><th>links</th></tr></thead>
-<tbody>${rows}</tbody></table></main>`,
-    'home-page.js',
+    'stats · fragcast',
+    `<main>
+<section class="charts">
+${chart('viewers', 'Viewers by stream and output')}
+${chart('ingest', 'Ingest bitrate')}
+${chart('egress', 'Egress bitrate')}
+${chart('fragments', 'Fragments in per second')}
+${chart('skips', 'Skipped fragments per second')}
+${chart('restarts', 'Source restarts')}
+${chart('cpu', 'CPU (cores)')}
+${chart('rss', 'Resident memory')}
+</section>
+<h2>Sessions</h2>
+<table id="sessions"><thead><tr><th>id</th><th>remote address</th><th>output</th><th>stream</th><th class="num">connected for</th><th class="num">bytes</th><th class="num">skips</th><th class="num">lag</th><th></th></tr></thead>
+<tbody><tr><td colspan="9" class="empty">Loading…</td></tr></tbody></table>
+</main>`,
+    'stats-page.js',
   );
 }
 

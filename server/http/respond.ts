@@ -4,6 +4,7 @@ import type { UWS } from './uws.ts';
 /** HTTP status lines uWS needs spelled out. */
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
+  202: 'Accepted',
   204: 'No Content',
   304: 'Not Modified',
   400: 'Bad Request',
@@ -16,7 +17,9 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'Unprocessable Entity',
   426: 'Upgrade Required',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 export function statusLine(status: number): string {
@@ -51,4 +54,22 @@ export function sendError(res: UWS.HttpResponse, error: FragcastError, extra: It
 /** Reads the remote address now: uWS request data is valid only during the handler. */
 export function remoteAddressOf(res: UWS.HttpResponse | UWS.WebSocket<unknown>): string {
   return Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+}
+
+/**
+ * For a handler that answers after an await: uWS requires onAborted to be
+ * registered before the handler returns, and forbids touching `res` once the
+ * client is gone. Returns a check to call before answering.
+ */
+export function answerLater(res: UWS.HttpResponse): () => boolean {
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  return () => !aborted;
+}
+
+/** The answer for a failure that may not be a FragcastError (a bug): logged by the caller, answered as a 500 in the one shape. */
+export function asFragcastError(error: unknown): FragcastError {
+  return error instanceof FragcastError ? error : new FragcastError('INTERNAL_ERROR', { why: String((error as Error)?.message ?? error) }, { cause: error });
 }

@@ -1,6 +1,10 @@
 import { FragcastError } from '../errors.ts';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { StatsSampler } from '../observability/stats-sampler.ts';
 import type { KeyframeGateOptions } from '../outputs/keyframe-gate.ts';
+import type { Snapshots } from '../outputs/snapshot/snapshots.ts';
 import type { Viewers } from '../outputs/viewers.ts';
 import type { StreamRegistry } from '../streams/registry.ts';
 import type { Stream } from '../streams/stream.ts';
@@ -22,6 +26,9 @@ export interface HttpContext {
   readonly assets: Assets;
   readonly logger: Logger;
   readonly gate: Partial<KeyframeGateOptions> | undefined;
+  readonly snapshots: Snapshots;
+  readonly metrics: Metrics;
+  readonly stats: StatsSampler;
 }
 
 /**
@@ -31,7 +38,7 @@ export interface HttpContext {
  */
 export class Router {
   readonly app: UWS.TemplatedApp;
-  readonly #table: { method: string; pattern: RegExp }[] = [];
+  readonly #table: { method: string; path: string; pattern: RegExp }[] = [];
 
   constructor(app: UWS.TemplatedApp) {
     this.app = app;
@@ -47,6 +54,11 @@ export class Router {
     this.#remember('GET', pattern);
     this.app.ws<UserData>(pattern, behavior);
     return this;
+  }
+
+  /** Every registered route as `METHOD /pattern`, for tests that hold the routes and their documentation together. */
+  routes(): string[] {
+    return this.#table.map((route) => `${route.method} ${route.path}`);
   }
 
   /** The methods a URL answers to, or undefined when no route has that path. */
@@ -71,7 +83,7 @@ export class Router {
       .split('/')
       .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
       .join('/');
-    this.#table.push({ method, pattern: new RegExp(`^${source}$`) });
+    this.#table.push({ method, path: pattern, pattern: new RegExp(`^${source}$`) });
   }
 }
 
@@ -85,4 +97,17 @@ export function streamFor(ctx: HttpContext, res: UWS.HttpResponse, req: UWS.Http
   const stream = ctx.registry.get(name);
   if (!stream) sendError(res, new FragcastError('STREAM_NOT_FOUND', { stream: name }));
   return stream;
+}
+
+/** The scheme and host a request was made to, for absolute URLs in pages (the embed snippet). The Host header is checked, not trusted. */
+export function originOf(req: UWS.HttpRequest, fallbackHost: string): string {
+  const host = req.getHeader('host');
+  const proto = req.getHeader('x-forwarded-proto') === 'https' ? 'https' : 'http';
+  return `${proto}://${/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/.test(host) ? host : fallbackHost}`;
+}
+
+/** A request id for log lines and the X-Request-Id answer: the client's when it is sane, else a fresh one. */
+export function requestId(req: UWS.HttpRequest): string {
+  const given = req.getHeader('x-request-id');
+  return /^[\w.:-]{1,64}$/.test(given) ? given : randomBytes(6).toString('base64url');
 }

@@ -1,7 +1,11 @@
 import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
+import { healthRoutes } from './routes/health.ts';
 import { liveMp4Routes } from './routes/live-mp4.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { pageRoutes } from './routes/pages.ts';
+import { snapshotRoutes } from './routes/snapshot.ts';
+import { statsRoutes } from './routes/stats.ts';
 import { wsMseRoutes } from './routes/ws-mse.ts';
 import { Router, type HttpContext } from './router.ts';
 import type { UWS } from './uws.ts';
@@ -19,16 +23,24 @@ export interface HttpServerOptions extends HttpContext {
 export class HttpServer {
   readonly #options: HttpServerOptions;
   readonly #app: UWS.TemplatedApp;
+  /** The route table (tests compare it with docs/openapi.json). */
+  readonly router: Router;
   #listenSocket: UWS.us_listen_socket | undefined;
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
     this.#app = options.uws.uws.App();
     const router = new Router(this.#app);
+    this.router = router;
     pageRoutes(router, options);
-    apiRoutes(router, options);
     wsMseRoutes(router, options);
     liveMp4Routes(router, options);
+    snapshotRoutes(router, options);
+    healthRoutes(router, options);
+    // Operator routes: admin authentication (a later issue) goes in front of these three.
+    apiRoutes(router, options);
+    statsRoutes(router, options);
+    metricsRoutes(router, options);
     router.fallback();
   }
 

@@ -4,7 +4,12 @@ import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Stream } from '../streams/stream.ts';
 import { CLOSE, KeyframeGate, SEND, type KeyframeGateOptions } from './keyframe-gate.ts';
 
-export type OutputKind = 'ws' | 'http-mp4';
+/** Every kind of viewer output; stats, the API and metrics list viewers per kind in this order. */
+export const OUTPUT_KINDS = ['ws', 'http-mp4'] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+
+/** Told the age (ms since the fragment arrived) of each keyframe a session sends: once per viewer per GOP. */
+export type KeyframeSentObserver = (session: ViewerSession, ageMs: number) => void;
 
 /** Why a session ended: a registry code when fragcast ended it, 'peer' when the viewer went away. */
 export type CloseReason = ErrorCode | 'peer';
@@ -46,6 +51,8 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   bytesSent = 0;
   fragmentsSent = 0;
   lagMs = 0;
+  /** Set by whoever registers the session (Viewers) to measure fragment age at send. */
+  keyframeSent: KeyframeSentObserver | undefined;
   /** Generation of the init this viewer was last sent. */
   protected sentGeneration = 0;
   #closed = false;
@@ -144,6 +151,8 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
         this.bytesSent += fragment.bytes.length;
         this.fragmentsSent++;
         this.lagMs = nowMs - fragment.arrivalMs;
+        // Sampled at keyframes only: one observation per viewer per GOP (~1/s), not per fragment.
+        if (fragment.keyframe) this.keyframeSent?.(this, this.lagMs);
       } else if (verdict === CLOSE) {
         this.close('VIEWER_TOO_SLOW');
         return;

@@ -2,7 +2,37 @@ import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Stream } from '../streams/stream.ts';
-import type { OutputKind, ViewerSession } from './viewer-session.ts';
+import { OUTPUT_KINDS, type KeyframeSentObserver, type OutputKind, type ViewerSession } from './viewer-session.ts';
+
+/** Counters of one stream's viewers through one output, over the server's life: ended sessions plus live ones. */
+export interface AudienceTotals {
+  /** Sessions ever opened. */
+  sessions: number;
+  bytesSent: number;
+  fragmentsSent: number;
+  skippedFragments: number;
+  skipEpisodes: number;
+}
+
+export type TotalsByOutput = Record<OutputKind, AudienceTotals>;
+
+function emptyTotals(): TotalsByOutput {
+  const totals = {} as TotalsByOutput;
+  for (const output of OUTPUT_KINDS) totals[output] = { sessions: 0, bytesSent: 0, fragmentsSent: 0, skippedFragments: 0, skipEpisodes: 0 };
+  return totals;
+}
+
+function addSession(into: AudienceTotals, session: ViewerSession): void {
+  into.bytesSent += session.bytesSent;
+  into.fragmentsSent += session.fragmentsSent;
+  into.skippedFragments += session.gate.skippedFragments;
+  into.skipEpisodes += session.gate.skipEpisodes;
+}
+
+export interface ViewersOptions {
+  /** Measures fragment age at send (metrics); see ViewerSession.keyframeSent. */
+  readonly keyframeSent?: KeyframeSentObserver;
+}
 
 interface StreamAudience {
   readonly sessions: Set<ViewerSession>;
@@ -18,10 +48,14 @@ interface StreamAudience {
 export class Viewers {
   readonly #sessions = new Map<string, ViewerSession>();
   readonly #audiences = new Map<Stream, StreamAudience>();
+  /** Per stream name: sessions opened, and the counters of sessions that ended. Bounded by the number of stream names. */
+  readonly #settled = new Map<string, TotalsByOutput>();
   readonly #log: Logger;
+  readonly #keyframeSent: KeyframeSentObserver | undefined;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, options: ViewersOptions = {}) {
     this.#log = logger;
+    this.#keyframeSent = options.keyframeSent;
   }
 
   get size(): number {
@@ -46,9 +80,39 @@ export class Viewers {
     return n;
   }
 
+  /** Viewers of a stream per output, and their total. */
+  countByOutput(stream: Stream): Record<OutputKind, number> & { total: number } {
+    const counts = {} as Record<OutputKind, number> & { total: number };
+    for (const output of OUTPUT_KINDS) counts[output] = 0;
+    counts.total = 0;
+    for (const session of this.#audiences.get(stream)?.sessions ?? []) {
+      counts[session.output]++;
+      counts.total++;
+    }
+    return counts;
+  }
+
+  /**
+   * Totals per stream name and output since the server started: what ended
+   * sessions were sent plus what live ones have been sent so far. Walks the
+   * live sessions, so it is for scrapes and stats ticks, not hot paths.
+   */
+  totals(): Map<string, TotalsByOutput> {
+    const out = new Map<string, TotalsByOutput>();
+    for (const [name, settled] of this.#settled) {
+      const copy = emptyTotals();
+      for (const output of OUTPUT_KINDS) Object.assign(copy[output], settled[output]);
+      out.set(name, copy);
+    }
+    for (const session of this.#sessions.values()) addSession(out.get(session.stream.name)![session.output], session);
+    return out;
+  }
+
   /** Registers a session, starts it (init + newest GOP), then feeds it live fragments until it closes. */
   add(session: ViewerSession): void {
     this.#sessions.set(session.id, session);
+    this.#settledFor(session.stream.name)[session.output].sessions++;
+    session.keyframeSent = this.#keyframeSent;
     const audience = this.#audiences.get(session.stream) ?? this.#attach(session.stream);
     audience.sessions.add(session);
     session.once('close', (reason) => this.#remove(session, reason));
@@ -86,8 +150,15 @@ export class Viewers {
     return audience;
   }
 
+  #settledFor(name: string): TotalsByOutput {
+    let totals = this.#settled.get(name);
+    if (!totals) this.#settled.set(name, (totals = emptyTotals()));
+    return totals;
+  }
+
   #remove(session: ViewerSession, reason: string): void {
     this.#sessions.delete(session.id);
+    addSession(this.#settledFor(session.stream.name)[session.output], session);
     const audience = this.#audiences.get(session.stream);
     if (audience) {
       audience.sessions.delete(session);

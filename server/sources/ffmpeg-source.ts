@@ -4,7 +4,7 @@ import { LineRateLimiter } from '../logger.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { spawnReaped } from './child-reaper.ts';
-import type { Source, SourceEvents, SourceExit, SourceState } from './source.ts';
+import type { RestartOptions, Source, SourceEvents, SourceExit, SourceState } from './source.ts';
 
 export interface FfmpegSourceOptions {
   readonly ffmpegPath: string;
@@ -32,6 +32,8 @@ export class FfmpegSource extends SafeEmitter<SourceEvents> implements Source {
   #startedAt = 0;
   #runs = 0;
   #stopReason: string | undefined;
+  #restartNow = false;
+  #lastLine: string | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #lastExit: SourceExit | undefined;
   #closing: Promise<void> | undefined;
@@ -65,10 +67,20 @@ export class FfmpegSource extends SafeEmitter<SourceEvents> implements Source {
     this.#spawn();
   }
 
-  restart(reason: string): void {
-    if (!this.#child || this.#state === 'closed') return;
+  restart(reason: string, options: RestartOptions = {}): void {
+    if (this.#state === 'closed') return;
+    if (!this.#child) {
+      // Waiting out a backoff: an immediate restart starts the next run now.
+      if (options.immediate && this.#state === 'backoff') {
+        this.#log.warn({ reason }, 'starting ffmpeg now instead of after the backoff');
+        this.#backoff.reset();
+        this.start();
+      }
+      return;
+    }
     this.#log.warn({ reason }, 'restarting ffmpeg');
     this.#stopReason = reason;
+    this.#restartNow = options.immediate ?? false;
     // Its output is being discarded anyway; no grace period.
     this.#child.kill('SIGKILL');
   }
@@ -97,6 +109,8 @@ export class FfmpegSource extends SafeEmitter<SourceEvents> implements Source {
   #spawn(): void {
     this.#setState('starting');
     this.#stopReason = undefined;
+    this.#restartNow = false;
+    this.#lastLine = undefined;
     this.#runs++;
     this.#startedAt = Date.now();
     const child = spawnReaped(this.#options.ffmpegPath, this.#options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -135,6 +149,7 @@ export class FfmpegSource extends SafeEmitter<SourceEvents> implements Source {
           this.#log.warn({ dropped }, 'ffmpeg stderr lines dropped by the rate limit'),
         );
         if (verdict === 'pass') this.#log.warn({ ffmpeg: line }, 'ffmpeg says');
+        this.#lastLine = line.slice(0, 300);
       }
     });
   }
@@ -143,14 +158,15 @@ export class FfmpegSource extends SafeEmitter<SourceEvents> implements Source {
     if (this.#child !== child) return;
     this.#child = undefined;
     const ranForMs = Date.now() - this.#startedAt;
-    const exit: SourceExit = { code, signal, ranForMs, reason: this.#stopReason };
+    const exit: SourceExit = { code, signal, ranForMs, reason: this.#stopReason, lastMessage: this.#lastLine };
     this.#lastExit = exit;
     this.safeEmit('exit', exit);
     if (this.#state === 'closed') {
       this.#log.info({ code, signal, ranForMs }, 'ffmpeg stopped');
       return;
     }
-    const delayMs = this.#backoff.next(ranForMs);
+    if (this.#restartNow) this.#backoff.reset();
+    const delayMs = this.#restartNow ? 0 : this.#backoff.next(ranForMs);
     this.#log.warn({ code, signal, ranForMs, reason: exit.reason, restartInMs: delayMs }, 'ffmpeg exited; restarting after backoff');
     this.#setState('backoff');
     this.#restartTimer = setTimeout(() => this.#spawn(), delayMs);

@@ -8,6 +8,13 @@ export interface SourceExit {
   readonly ranForMs: number;
   /** Why fragcast ended it, when it did (restart request, close). */
   readonly reason: string | undefined;
+  /** The last line the source logged before it ended (ffmpeg's stderr), which usually says why. */
+  readonly lastMessage?: string | undefined;
+}
+
+export interface RestartOptions {
+  /** Start the next run at once, skipping (and resetting) the backoff delay: an operator asked for it. */
+  readonly immediate?: boolean;
 }
 
 export interface SourceEvents {
@@ -29,8 +36,11 @@ export interface Source extends SafeEmitter<SourceEvents> {
   readonly restarts: number;
   readonly lastExit: SourceExit | undefined;
   start(): void;
-  /** Ends the current run (e.g. its output was malformed); the supervisor starts the next after its backoff. */
-  restart(reason: string): void;
+  /**
+   * Ends the current run (e.g. its output was malformed); the supervisor starts the next after its
+   * backoff, or at once with `immediate` (also cutting short a backoff wait in progress).
+   */
+  restart(reason: string, options?: RestartOptions): void;
   /** Stops for good; resolves once no process of the source is left. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,13 +1,34 @@
-import { FragcastError } from '../errors.ts';
+import { FragcastError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Source } from '../sources/source.ts';
+import type { Source, SourceExit } from '../sources/source.ts';
 import type { GopCacheOptions } from './gop-cache.ts';
 import { Stream } from './stream.ts';
 import { isValidStreamName } from './stream-name.ts';
 
+/** The newest thing that went wrong with a stream's input, for operators (API, stats). */
+export interface StreamIssue {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Unix ms. */
+  readonly atMs: number;
+}
+
 export interface StreamEntry {
   readonly stream: Stream;
   readonly source: Source;
+  /** Malformed media, or the source exiting by itself; undefined while nothing went wrong. */
+  readonly lastError: StreamIssue | undefined;
+}
+
+/** A source that ended without being asked to is worth telling an operator, even with exit code 0: a live source should not end. */
+function exitIssue(exit: SourceExit): StreamIssue | undefined {
+  if (exit.reason !== undefined) return undefined;
+  const error = new FragcastError('SOURCE_EXITED', {
+    how: exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`,
+    seconds: (exit.ranForMs / 1000).toFixed(1),
+    said: exit.lastMessage ? `: ${exit.lastMessage}` : '',
+  });
+  return { code: error.code, message: error.message, atMs: Date.now() };
 }
 
 /**
@@ -16,7 +37,7 @@ export interface StreamEntry {
  * starts a fresh parse. (The configuration issue adds reconciliation.)
  */
 export class StreamRegistry {
-  readonly #entries = new Map<string, StreamEntry>();
+  readonly #entries = new Map<string, { stream: Stream; source: Source; lastError: StreamIssue | undefined }>();
   readonly #log: Logger;
 
   constructor(logger: Logger) {
@@ -46,16 +67,25 @@ export class StreamRegistry {
     const log = this.#log.child({ stream: name });
     stream.onListenerError = (error, event) => log.error({ err: error, event }, 'stream listener failed');
     source.onListenerError = (error, event) => log.error({ err: error, event }, 'source listener failed');
+    const entry = { stream, source, lastError: undefined as StreamIssue | undefined };
     source.on('data', (chunk) => stream.write(chunk));
-    source.on('exit', () => stream.endInput());
+    // A run fragcast ended itself is usually cut mid-box: that truncation is no news to an operator.
+    let endedOnPurpose = false;
+    source.on('exit', (exit) => {
+      endedOnPurpose = exit.reason !== undefined;
+      stream.endInput();
+      endedOnPurpose = false;
+      entry.lastError = exitIssue(exit) ?? entry.lastError;
+    });
     stream.on('input-error', (error) => {
+      if (!endedOnPurpose) entry.lastError = { code: error.code, message: error.message, atMs: Date.now() };
       log.error({ code: error.code, err: error.message }, 'malformed media from the source; restarting it');
       source.restart(`${error.code}: ${error.message}`);
     });
     stream.on('init', (init) =>
       log.info({ generation: init.generation, mime: init.info.mime }, 'new init segment'),
     );
-    this.#entries.set(name, { stream, source });
+    this.#entries.set(name, entry);
     source.start();
     return stream;
   }

@@ -7,6 +7,8 @@ import { FragcastError } from '../errors.ts';
 import { locateFfmpeg } from '../sources/ffmpeg-locate.ts';
 import { ROOT } from '../../test/helpers/fixtures.ts';
 import { waitFor } from '../../test/helpers/server.ts';
+import { WsViewer } from '../../test/helpers/ws-viewer.ts';
+import { CloseCodes } from '../protocol.ts';
 
 test('parses flags and the environment, with defaults', () => {
   const defaults = parseCli([], {});
@@ -74,14 +76,18 @@ async function startCli(): Promise<{ child: ChildProcess; port: number; ffmpegPi
   return { child, port, ffmpegPid, exited };
 }
 
-test('fragcast prints where to look; SIGTERM stops it with exit 0 within 2 s and ends ffmpeg', async (t) => {
+test('fragcast prints where to look; SIGTERM stops it with exit 0 within 2 s, tells viewers "going away" and ends ffmpeg', async (t) => {
   const { child, port, ffmpegPid, exited } = await startCli();
   t.after(() => child.kill('SIGKILL'));
   const page = await fetch(`http://127.0.0.1:${port}/`);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /demo/);
+  const viewer = new WsViewer(`ws://127.0.0.1:${port}/streams/demo/ws`);
+  await viewer.opened;
   const stoppedAt = performance.now();
   child.kill('SIGTERM');
+  assert.equal(await viewer.closed, CloseCodes.GOING_AWAY);
+  assert.equal(viewer.closeReason, 'Server is shutting down');
   assert.equal(await exited, 0);
   const seconds = (performance.now() - stoppedAt) / 1000;
   assert.ok(seconds < 2, `took ${seconds} s`);

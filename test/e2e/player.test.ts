@@ -57,12 +57,3 @@ test('the chunked live.mp4 plays in a plain <video src> element', async (t) => {
   }, `${server.http}/streams/demo/live.mp4`);
   assert.ok(advanced >= 1.5, `currentTime advanced ${advanced.toFixed(2)} s in 3 s`);
 });
-
-test('the home page lists the demo stream with its codecs, resolution and a link to the player', async (t) => {
-  const { server, page, problems } = await demoPage(t);
-  await page.goto(`${server.http}/`);
-  const row = page.locator('tr[data-stream="demo"]');
-  assert.match(await row.innerText(), /demo\s+running\s+avc1\.[0-9a-f]{6}, mp4a\.40\.2\s+1280×720/);
-  assert.equal(await row.locator('a', { hasText: 'player' }).getAttribute('href'), '/streams/demo');
-  assert.deepEqual(problems, []);
-});

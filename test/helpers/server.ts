@@ -8,7 +8,7 @@ import { startFragcast, type Fragcast, type FragcastOptions } from '../../server
 import { FFMPEG_QUIET_ARGS, FMP4_STDOUT_ARGS } from '../../server/sources/ffmpeg-args.ts';
 import { FfmpegSource } from '../../server/sources/ffmpeg-source.ts';
 import type { Stream } from '../../server/streams/stream.ts';
-import { loopSourcePath } from './fixtures.ts';
+import { fixturePath, loopSourcePath, type FixtureName } from './fixtures.ts';
 
 export interface TestServer extends Fragcast {
   readonly http: string;
@@ -50,6 +50,22 @@ export function addLoopStream(server: Fragcast, name: string, readrate = 1): Str
   const source = new FfmpegSource({
     ffmpegPath: server.ffmpeg.path,
     args: [...FFMPEG_QUIET_ARGS, '-stream_loop', '-1', '-readrate', String(readrate), '-i', loopSourcePath(), '-map', '0:v', '-c', 'copy', ...FMP4_STDOUT_ARGS],
+    logger: silentLogger,
+  });
+  return server.registry.add(name, source);
+}
+
+/**
+ * Adds a stream whose source (a real child process) writes a fixture once and
+ * then stays alive writing nothing: its newest keyframe never changes, which
+ * makes "exactly one decode" countable. Without a fixture it writes nothing
+ * at all: a stream that never becomes ready.
+ */
+export function addStillStream(server: Fragcast, name: string, fixture?: FixtureName): Stream {
+  const write = fixture ? `process.stdout.write(require('fs').readFileSync(${JSON.stringify(fixturePath(fixture))}));` : '';
+  const source = new FfmpegSource({
+    ffmpegPath: process.execPath,
+    args: ['-e', `${write} setInterval(() => {}, 60000);`],
     logger: silentLogger,
   });
   return server.registry.add(name, source);

@@ -2,15 +2,15 @@ import { FragcastError } from '../../errors.ts';
 import { summarizeStream } from '../api.ts';
 import { homePage, PAGE_HEADERS, playerPage } from '../pages.ts';
 import { sendBody, sendError, writeHead } from '../respond.ts';
-import { streamFor, type HttpContext, type Router } from '../router.ts';
+import { originOf, streamFor, type HttpContext, type Router } from '../router.ts';
 
 /** The home page, the player page, and the client bundles they load. */
 export function pageRoutes(router: Router, ctx: HttpContext): void {
   const { registry, viewers, assets } = ctx;
 
-  router.route('get', '/', (res) => {
+  router.route('get', '/', (res, req) => {
     const streams = [...registry.entries()].map((entry) => summarizeStream(entry, viewers));
-    sendBody(res, 200, 'text/html; charset=utf-8', homePage(streams), PAGE_HEADERS);
+    sendBody(res, 200, 'text/html; charset=utf-8', homePage(streams, originOf(req, 'HOST')), PAGE_HEADERS);
   });
 
   router.route('get', '/streams/:name', (res, req) => {
