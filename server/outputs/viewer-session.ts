@@ -34,6 +34,7 @@ export interface SessionSnapshot {
 }
 
 let sessionCounter = 0;
+const NO_FRAGMENTS: readonly Fragment[] = Object.freeze([]);
 
 /**
  * One viewer of one stream through one output. Outputs differ only in how
@@ -101,8 +102,16 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   /** The per-fragment hot path: gate each fragment, write the admitted ones, one cork per batch. */
   deliver(fragments: readonly Fragment[], nowMs: number): void {
     if (this.#closed || this.sentGeneration === 0) return;
-    this.corked(() => this.#admit(fragments, nowMs));
+    this.#batch = fragments;
+    this.#batchNow = nowMs;
+    // A function bound once per session, not a closure per call: no allocation per viewer per batch.
+    this.corked(this.#admitBatch);
+    this.#batch = NO_FRAGMENTS;
   }
+
+  #batch: readonly Fragment[] = NO_FRAGMENTS;
+  #batchNow = 0;
+  readonly #admitBatch = (): void => this.#admit(this.#batch, this.#batchNow);
 
   /** Ends the session. From the server side, tells the viewer `reason`; idempotent. */
   close(reason: CloseReason): void {
