@@ -63,6 +63,11 @@ export class Fmp4Reader {
     return this.#splitter.bytesIn;
   }
 
+  /** Bytes held for incomplete boxes and for the boxes of a fragment not yet complete. */
+  get pendingBytes(): number {
+    return this.#splitter.pendingBytes + this.#prefixBytes + (this.#moof?.box.bytes.length ?? 0);
+  }
+
   reset(): void {
     this.#splitter.reset();
     this.#ftyp = undefined;
