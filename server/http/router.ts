@@ -2,7 +2,7 @@ import { FragcastError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { KeyframeGateOptions } from '../outputs/keyframe-gate.ts';
 import type { Viewers } from '../outputs/viewers.ts';
-import type { StreamRegistry } from '../streams/registry.ts';
+import type { ReconcileReport, StreamRegistry } from '../streams/registry.ts';
 import type { Stream } from '../streams/stream.ts';
 import { isValidStreamName } from '../streams/stream-name.ts';
 import type { Assets } from './assets.ts';
@@ -21,7 +21,13 @@ export interface HttpContext {
   readonly viewers: Viewers;
   readonly assets: Assets;
   readonly logger: Logger;
-  readonly gate: Partial<KeyframeGateOptions> | undefined;
+  /** The viewer gate settings of a stream (its configuration's `viewers`). */
+  readonly gateFor: (stream: string) => Partial<KeyframeGateOptions>;
+  /** The configuration, for the API: shown redacted, reloaded on request. */
+  readonly control: {
+    config(): unknown;
+    reload(): Promise<ReconcileReport>;
+  };
 }
 
 /**

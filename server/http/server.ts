@@ -1,5 +1,7 @@
 import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
+import { configRoutes } from './routes/config.ts';
+import { ingestRoutes } from './routes/ingest.ts';
 import { liveMp4Routes } from './routes/live-mp4.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { wsMseRoutes } from './routes/ws-mse.ts';
@@ -27,6 +29,8 @@ export class HttpServer {
     const router = new Router(this.#app);
     pageRoutes(router, options);
     apiRoutes(router, options);
+    configRoutes(router, options);
+    ingestRoutes(router, options);
     wsMseRoutes(router, options);
     liveMp4Routes(router, options);
     router.fallback();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseCli } from '../config/cli.ts';
+import { listenAddress, parseCli } from '../config/cli.ts';
 import { FragcastError } from '../errors.ts';
 import { locateFfmpeg } from '../sources/ffmpeg-locate.ts';
 import { ROOT } from '../../test/helpers/fixtures.ts';
@@ -10,14 +10,20 @@ import { waitFor } from '../../test/helpers/server.ts';
 
 test('parses flags and the environment, with defaults', () => {
   const defaults = parseCli([], {});
-  assert.equal(defaults.host, '127.0.0.1');
-  assert.equal(defaults.port, 8080);
-  assert.equal(defaults.logLevel, 'info');
+  assert.equal(defaults.command, 'serve');
+  assert.deepEqual(listenAddress(defaults, {}), { host: '127.0.0.1', port: 8080 });
+  assert.equal(defaults.logLevel, undefined, 'the configuration decides unless the flag is given');
   assert.ok(Object.isFrozen(defaults));
-  assert.equal(parseCli([], { PORT: '9000' }).port, 9000);
-  assert.equal(parseCli(['--port', '0'], { PORT: '9000' }).port, 0, 'the flag wins over PORT');
+  assert.equal(listenAddress(parseCli([], { PORT: '9000' }), {}).port, 9000);
+  assert.equal(listenAddress(parseCli(['--port', '0'], { PORT: '9000' }), {}).port, 0, 'the flag wins over PORT');
+  assert.equal(listenAddress(parseCli([], { PORT: '9000' }), { port: 7000 }).port, 7000, 'the file wins over PORT');
+  assert.deepEqual(listenAddress(parseCli(['--host', '::1', '--port', '1'], {}), { host: '0.0.0.0', port: 7000 }), { host: '::1', port: 1 }, 'flags win over the file');
   assert.equal(parseCli([], { FFMPEG_PATH: '/opt/ffmpeg' }).ffmpegEnvPath, '/opt/ffmpeg');
   assert.equal(parseCli(['--allow-uws-fallback'], {}).allowUwsFallback, true);
+  const check = parseCli(['check-config', 'fragcast.yaml', '--json'], {});
+  assert.equal(check.command, 'check-config');
+  assert.equal(check.config, 'fragcast.yaml');
+  assert.equal(check.json, true);
 });
 
 test('rejects bad flags with a message naming the option', () => {
@@ -28,6 +34,8 @@ test('rejects bad flags with a message naming the option', () => {
   rejects([], { PORT: 'x' }, /PORT must be/);
   rejects(['--log-level', 'loud'], {}, /--log-level must be one of/);
   rejects(['--frobnicate'], {}, /Unknown option '--frobnicate'/);
+  rejects(['frobnicate'], {}, /unknown command "frobnicate"/);
+  rejects(['check-config'], {}, /usage: fragcast check-config FILE/);
 });
 
 test('finds ffmpeg in order, and names all three ways when there is none', () => {
