@@ -47,11 +47,14 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     }
   } else {
     // YAML 1.2 core schema: "yes"/"no" stay strings; duplicate keys are errors; alias expansion is bounded.
-    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
     if (doc.errors.length) {
       throw new ConfigError(
         file,
-        doc.errors.map((error) => ({ path: '', message: `YAML syntax${error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : ''}: ${error.message.split('\n')[0]}` })),
+        doc.errors.map((error) => {
+          const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+          return { path: '', message: `YAML syntax${error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : ''}: ${what}` };
+        }),
       );
     }
     raw = doc.toJS({ maxAliasCount: 100 });
@@ -69,7 +72,13 @@ export function resolveConfig(raw: unknown, file: string | undefined, env: NodeJ
   }
   const issues: ConfigIssue[] = [];
   const envUses: EnvUse[] = [];
-  const problem = (path: KeyPath, message: string): void => void issues.push({ path: formatPath(path), message });
+  /** Paths whose reference could not be filled: the schema's complaint about the unfilled text would only repeat it. */
+  const unfilled = new Set<string>();
+  const problem = (path: KeyPath, message: string): void => {
+    const at = formatPath(path);
+    unfilled.add(at);
+    issues.push({ path: at, message });
+  };
   const onEnv = (use: EnvUse): void => void envUses.push(use);
 
   // Sources are filled later, per stream, together with the stream's vars: one pass per string.
@@ -94,7 +103,10 @@ export function resolveConfig(raw: unknown, file: string | undefined, env: NodeJ
     checkVariants(streams, new Set(Object.keys(rawStreams)), problem);
   }
 
-  if (issues.length || !top.success || !defaults.success) throw new ConfigError(shownFile, inFileOrder(issues, raw));
+  if (issues.length || !top.success || !defaults.success) {
+    const kept = issues.filter((issue, i) => !unfilled.has(issue.path) || issues.findIndex((other) => other.path === issue.path) === i);
+    throw new ConfigError(shownFile, inFileOrder(kept, raw));
+  }
   const config: FragcastConfig = { listen: top.data.listen, log: top.data.log, ffmpeg: top.data.ffmpeg, defaults: defaults.data, streams };
   return { config: deepFreeze(config), file, envUses: Object.freeze(envUses) };
 }

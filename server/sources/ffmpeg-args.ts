@@ -37,9 +37,17 @@ export const FMP4_PACKET_STDOUT_ARGS: readonly string[] = Object.freeze([
 
 /** ffmpeg 5.1 warnings that say nothing an operator can act on; kept out of the logs. */
 const FFMPEG_NOISE = [/Unable to write PRFT, no entries in the track/];
+const REPEATED = /^\s*Last message repeated \d+ times$/;
 
-export function isFfmpegNoise(line: string): boolean {
-  return FFMPEG_NOISE.some((pattern) => pattern.test(line));
+/** Tells the noise lines of one ffmpeg's stderr, including ffmpeg's own "Last message repeated" after one. */
+export class FfmpegNoiseFilter {
+  #lastWasNoise = false;
+
+  isNoise(line: string): boolean {
+    if (REPEATED.test(line)) return this.#lastWasNoise;
+    this.#lastWasNoise = FFMPEG_NOISE.some((pattern) => pattern.test(line));
+    return this.#lastWasNoise;
+  }
 }
 
 /** Quiet stderr: warnings and errors only, no progress lines, never read stdin. */

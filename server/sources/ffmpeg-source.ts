@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import { LineRateLimiter } from '../logger.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { spawnReaped } from './child-reaper.ts';
-import { isFfmpegNoise } from './ffmpeg-args.ts';
+import { FfmpegNoiseFilter } from './ffmpeg-args.ts';
 import { maskSecrets, type StderrLog } from './stderr-log.ts';
 import { SupervisedSource, type Run } from './supervised-source.ts';
 
@@ -75,7 +75,14 @@ export class FfmpegSource extends SupervisedSource {
     this.log.info({ pid: child.pid }, 'ffmpeg started');
     this.#options.stderrLog?.write(`--- ffmpeg started (pid ${child.pid})`);
     run.started(child.pid);
+    let stopFeeding: (() => void) | undefined;
+    const endFeed = (): void => {
+      stopFeeding?.();
+      stopFeeding = undefined;
+    };
     run.onStop((force) => {
+      // An ffmpeg blocked reading its stdin notices SIGTERM only once the pipe ends.
+      endFeed();
       if (force) {
         child.kill('SIGKILL');
         return;
@@ -86,14 +93,13 @@ export class FfmpegSource extends SupervisedSource {
     });
     child.stdout!.on('data', (chunk: Buffer) => run.data(chunk));
     this.#forwardStderr(child);
-    let stopFeeding: (() => void) | undefined;
     if (feed) {
       // EPIPE when ffmpeg exits while we write: the exit handler deals with the run.
       child.stdin!.on('error', () => {});
       stopFeeding = feed(child.stdin!, { restart: (reason) => (run.active ? this.restart(reason) : undefined) });
     }
     const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
-      stopFeeding?.();
+      endFeed();
       if (this.#child === child) this.#child = undefined;
       this.#options.stderrLog?.write(`--- ffmpeg exited (code ${code}, signal ${signal})`);
       run.end(code, signal);
@@ -108,6 +114,7 @@ export class FfmpegSource extends SupervisedSource {
   #forwardStderr(child: ChildProcess): void {
     const secrets = this.#options.secrets ?? [];
     const file = this.#options.stderrLog;
+    const noise = new FfmpegNoiseFilter();
     let partial = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => {
@@ -116,7 +123,7 @@ export class FfmpegSource extends SupervisedSource {
       // Bound a line that never ends.
       if (partial.length > 4096) partial = partial.slice(-4096);
       for (const raw of lines) {
-        if (!raw.trim() || isFfmpegNoise(raw)) continue;
+        if (!raw.trim() || noise.isNoise(raw)) continue;
         const line = secrets.length ? maskSecrets(raw, secrets) : raw;
         file?.write(line);
         const verdict = this.#stderrLimiter.admit(Date.now(), (dropped) => this.log.warn({ dropped }, 'ffmpeg stderr lines dropped by the rate limit'));
