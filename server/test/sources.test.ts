@@ -69,7 +69,7 @@ streams:
   t.after(() => viewer.close());
   await waitFor('the viewer to get fragments', () => viewer.binaries.length > 5);
 
-  const put = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${server.http}${path}`, { method: 'PUT', headers, body: fixture('video-only.mp4') });
+  const put = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${server.http}${path}`, { method: 'PUT', headers, body: new Uint8Array(fixture('video-only.mp4')) });
   const wrongKey = await put('/ingest/pushed?key=not-the-key');
   assert.equal(wrongKey.status, 401);
   assert.equal(((await wrongKey.json()) as { error: { code: string } }).error.code, 'PUBLISH_UNAUTHORIZED');
@@ -89,6 +89,14 @@ streams:
   assert.equal(next.status, 204);
   assert.equal(entry.stream.init!.generation, 2);
   await waitFor('generation 2 to reach the same viewer', () => viewer.json().some((m) => m.type === 'init' && m.generation === 2));
+  assert.equal(viewer.closeCode, undefined);
+
+  // Garbage instead of fMP4: the publisher is refused with the media error; the stream and its viewer go on.
+  const garbage = await fetch(`${url}?key=${KEY}`, { method: 'PUT', body: new Uint8Array(64 * 1024).fill(0x41) });
+  assert.equal(garbage.status, 422);
+  assert.equal(((await garbage.json()) as { error: { code: string } }).error.code, 'PUBLISHER_MEDIA_INVALID');
+  assert.equal(entry.stream.init!.generation, 2);
+  assert.equal(entry.source.state, 'idle', 'the stream is free for the next publisher');
   assert.equal(viewer.closeCode, undefined);
 });
 

@@ -77,7 +77,8 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
     res.onData((chunk, isLast) => {
       if (done) return;
       if (chunk.byteLength) published.write(Buffer.from(new Uint8Array(chunk)));
-      if (!isLast) return;
+      // The write may have ended the publisher (malformed media): the response is already answered.
+      if (done || !isLast) return;
       done = true;
       published.end();
       res.cork(() => {
