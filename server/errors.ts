@@ -63,6 +63,19 @@ export const ERRORS = {
   FFMPEG_PATH_INVALID: { status: 500, message: 'ffmpeg path "{path}" ({from}) is not an executable file' },
   SOURCE_EXITED: { status: 502, message: 'The source exited by itself ({how}) after {seconds} s{said}' },
 
+  // ── Push ingest (answered to the publisher) ─────────────────────────
+  PUSH_STREAM_NOT_FOUND: { status: 404, message: 'There is no push stream "{stream}"' },
+  PUBLISH_UNAUTHORIZED: { status: 401, message: 'Publishing to "{stream}" needs its publish key (Authorization: Bearer KEY, or ?key=KEY)' },
+  PUBLISHER_CONFLICT: { status: 409, message: 'Stream "{stream}" already has a publisher; one at a time' },
+  PUBLISHER_IDLE: { status: 408, message: 'The publisher of "{stream}" sent nothing for {seconds} s' },
+  PUBLISHER_MEDIA_INVALID: { status: 422, message: 'The media pushed to "{stream}" is not fragmented MP4: {why}' },
+  INGEST_CLOSED: { status: 410, message: 'Stream "{stream}" stopped taking pushed media (removed or reconfigured)' },
+
+  // ── Configuration ───────────────────────────────────────────────────
+  CONFIG_INVALID: { status: 422, message: 'Configuration {file} is invalid ({count} problems):\n{list}' },
+  CONFIG_UNREADABLE: { status: 500, message: 'Configuration file {file} cannot be read: {why}' },
+  RELOAD_UNAVAILABLE: { status: 409, message: 'fragcast was started without --config: there is no configuration file to reload' },
+
   // ── Startup ─────────────────────────────────────────────────────────
   UWS_NATIVE_UNAVAILABLE: {
     status: 500,
@@ -107,5 +120,21 @@ export class MediaError extends FragcastError {
   constructor(code: ErrorCode & `MEDIA_${string}`, params: ErrorParams = {}) {
     super(code, params);
     this.name = 'MediaError';
+  }
+}
+
+/** A configuration file with problems: every one of them, each with its key path. */
+export class ConfigError extends FragcastError {
+  readonly issues: readonly { readonly path: string; readonly message: string }[];
+
+  constructor(file: string, issues: readonly { readonly path: string; readonly message: string }[]) {
+    const list = issues.map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`).join('\n');
+    super('CONFIG_INVALID', { file, count: issues.length, list });
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+
+  override toJSON(): { error: { code: ErrorCode; message: string; issues: readonly { path: string; message: string }[] } } {
+    return { error: { code: this.code, message: this.message, issues: this.issues } };
   }
 }

@@ -1,4 +1,11 @@
+import { mkdirSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { BUILT_IN_CONFIG, loadConfigFile, resolveConfig, type LoadedConfig } from './config/load.ts';
+import { redactConfig, secretsOf } from './config/redact.ts';
+import { desiredStreams, gateOptions } from './config/runtime.ts';
+import { watchConfigFile } from './config/watch.ts';
+import { ConfigError, FragcastError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { StatsSampler, type StatsSamplerOptions } from './observability/stats-sampler.ts';
@@ -8,12 +15,9 @@ import type { KeyframeGateOptions } from './outputs/keyframe-gate.ts';
 import { Assets } from './http/assets.ts';
 import { HttpServer } from './http/server.ts';
 import { loadUws } from './http/uws.ts';
-import { demoArgs } from './sources/ffmpeg-args.ts';
-import { locateFfmpeg, type FfmpegLocation } from './sources/ffmpeg-locate.ts';
-import { FfmpegSource } from './sources/ffmpeg-source.ts';
-import type { BackoffOptions } from './sources/backoff.ts';
-import type { GopCacheOptions } from './streams/gop-cache.ts';
-import { StreamRegistry } from './streams/registry.ts';
+import { createSource, type SourceContext } from './sources/from-config.ts';
+import { locateFfmpeg, locateFfprobe, type FfmpegLocation } from './sources/ffmpeg-locate.ts';
+import { StreamRegistry, type ReconcileReport } from './streams/registry.ts';
 
 export const DIST_DIR = fileURLToPath(new URL('../dist/', import.meta.url));
 
@@ -21,14 +25,20 @@ export interface FragcastOptions {
   readonly host: string;
   readonly port: number;
   readonly logger: Logger;
+  /** `configured` is --ffmpeg; it wins over the configuration's ffmpeg.path. */
   readonly ffmpeg: { readonly configured?: string | undefined; readonly envPath?: string | undefined; readonly searchPath?: string | undefined };
   readonly allowUwsFallback?: boolean;
-  /** Start the built-in demo stream "demo". Default true. */
+  /** The validated configuration. Default: the built-in demo stream. */
+  readonly config?: LoadedConfig;
+  /** What `${env:NAME}` reads when the file is reloaded (config/ is the only reader of process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Reload when the configuration file changes. Default: true when there is a file. */
+  readonly watchConfig?: boolean;
+  /** Without a configuration: start the demo stream (default) or nothing (tests add their own). */
   readonly demo?: boolean;
   readonly assetsDir?: string;
+  /** Overrides every stream's viewer gate (tests). */
   readonly gate?: Partial<KeyframeGateOptions>;
-  readonly cache?: Partial<GopCacheOptions>;
-  readonly backoff?: Partial<BackoffOptions>;
   readonly snapshot?: Partial<SnapshotOptions>;
   readonly stats?: Partial<StatsSamplerOptions>;
   /** Node process metrics on /metrics. Default true. */
@@ -47,17 +57,32 @@ export interface Fragcast {
   /** Every route as `METHOD /pattern`. */
   readonly routes: readonly string[];
   readonly uwsNative: boolean;
+  /** The configuration running now. */
+  readonly config: LoadedConfig;
+  /**
+   * Reads the file again and reconciles the streams with it. An invalid file
+   * changes nothing: the ConfigError (every problem) is logged and thrown.
+   * Reloads run one at a time.
+   */
+  reload(trigger: string): Promise<ReconcileReport>;
   /** Stops listening, tells viewers the server is going away, ends every source. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Wires the layers: sources → streams → outputs, and http in front. */
+/** Wires the layers: configuration → sources → streams → outputs, and http in front. */
 export async function startFragcast(options: FragcastOptions): Promise<Fragcast> {
   const log = options.logger;
+  const env = options.env ?? {};
+  let current = options.config ?? resolveConfig(options.demo === false ? { streams: {} } : BUILT_IN_CONFIG, undefined, env);
+  const startup = current.config;
+
   const uws = loadUws({ allowFallback: options.allowUwsFallback ?? false });
   if (!uws.native) log.warn({ why: uws.failure }, 'running on the uWebSockets.js JavaScript fallback: expect a fraction of the native throughput');
-  const ffmpeg = locateFfmpeg(options.ffmpeg);
-  log.info({ path: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
+  const ffmpeg = locateFfmpeg({ ...options.ffmpeg, configured: options.ffmpeg.configured ?? startup.ffmpeg.path });
+  const ffprobe = locateFfprobe(ffmpeg.path, { configured: startup.ffmpeg.ffprobe_path, searchPath: options.ffmpeg.searchPath });
+  log.info({ path: ffmpeg.path, from: ffmpeg.from, ffprobe }, 'using ffmpeg');
+  if (!ffprobe) log.warn('no ffprobe found: sources with codecs: auto will transcode every track');
+  if (startup.log.directory) mkdirSync(startup.log.directory, { recursive: true });
 
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const registry = new StreamRegistry(log.child({ module: 'streams' }));
@@ -68,15 +93,43 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
   const assets = new Assets(options.assetsDir ?? DIST_DIR);
   if (assets.size === 0) log.error({ dir: assets.dir }, 'no client bundles found: run "npm run build" (pages will not play)');
 
-  if (options.demo ?? true) {
-    const source = new FfmpegSource({
-      ffmpegPath: ffmpeg.path,
-      args: demoArgs(ffmpeg.path),
-      logger: log.child({ module: 'source', stream: 'demo' }),
-      ...(options.backoff ? { backoff: options.backoff } : {}),
+  const sourceContext = (config: LoadedConfig, name: string): SourceContext => ({
+    ffmpegPath: ffmpeg.path,
+    ffprobePath: ffprobe,
+    logger: log,
+    // log.* take effect at a restart, like listen and ffmpeg.
+    logFiles: startup.log.directory ? { directory: startup.log.directory, maxBytes: startup.log.max_file_size, keep: startup.log.keep_files } : undefined,
+    secrets: secretsOf(config.config.streams[name]!, config.envUses),
+    streamOf: (parent) => registry.get(parent),
+  });
+  const apply = (config: LoadedConfig): Promise<ReconcileReport> =>
+    registry.reconcile(desiredStreams(config.config), (name) => createSource(name, config.config.streams[name]!, sourceContext(config, name)));
+  await apply(current);
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (trigger: string): Promise<ReconcileReport> => {
+    const file = current.file;
+    if (!file) return Promise.reject(new FragcastError('RELOAD_UNAVAILABLE'));
+    const run = reloading.then(async () => {
+      let next: LoadedConfig;
+      try {
+        next = loadConfigFile(file, env);
+      } catch (error) {
+        const issues = error instanceof ConfigError ? error.issues : undefined;
+        log.error({ trigger, file, issues, err: issues ? undefined : (error as Error).message }, 'configuration reload refused; nothing changed');
+        throw error;
+      }
+      const needRestart = (['listen', 'log', 'ffmpeg'] as const).filter((key) => !isDeepStrictEqual(next.config[key], startup[key]));
+      if (needRestart.length) log.warn({ keys: needRestart }, 'these settings changed and take effect at the next start of fragcast');
+      current = next;
+      const report = await apply(next);
+      log.info({ trigger, ...report }, 'configuration reloaded');
+      return report;
     });
-    registry.add('demo', source, options.cache ? { cache: options.cache } : {});
-  }
+    reloading = run.catch(() => {});
+    return run;
+  };
+  const watcher = current.file && options.watchConfig !== false ? watchConfigFile(current.file, () => reload('file changed').catch(() => {})) : undefined;
 
   const http = new HttpServer({
     host: options.host,
@@ -86,16 +139,25 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     viewers,
     assets,
     logger: log.child({ module: 'http' }),
-    gate: options.gate,
     snapshots,
     metrics,
     stats,
+    gateFor: (name) => {
+      const stream = current.config.streams[name];
+      return { ...(stream ? gateOptions(stream) : {}), ...options.gate };
+    },
+    control: {
+      config: () => redactConfig(current),
+      reload: () => reload('api'),
+    },
   });
   let port: number;
   try {
     port = await http.listen();
   } catch (error) {
     snapshots.close();
+    stats.close();
+    watcher?.close();
     await registry.close();
     throw error;
   }
@@ -112,12 +174,18 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     stats,
     routes: http.router.routes(),
     uwsNative: uws.native,
+    get config() {
+      return current;
+    },
+    reload,
     close() {
       closing ??= (async () => {
+        watcher?.close();
         http.stopListening();
         stats.close();
         snapshots.close();
         viewers.closeAll('SERVER_SHUTTING_DOWN');
+        await reloading;
         await registry.close();
       })();
       return closing;

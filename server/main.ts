@@ -1,4 +1,7 @@
-import { parseCli, USAGE } from './config/cli.ts';
+import { stringify } from 'yaml';
+import { listenAddress, parseCli, USAGE, type CliOptions } from './config/cli.ts';
+import { loadConfigFile, type LoadedConfig } from './config/load.ts';
+import { redactConfig } from './config/redact.ts';
 import { FragcastError } from './errors.ts';
 import { startFragcast } from './fragcast.ts';
 import { createLogger } from './logger.ts';
@@ -12,8 +15,20 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
+/** `fragcast check-config FILE`: every problem on stderr and exit 1, or the resolved configuration (redacted) and exit 0. */
+function checkConfig(cli: CliOptions): void {
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfigFile(cli.config!, process.env);
+  } catch (error) {
+    fail(error);
+  }
+  const shown = redactConfig(loaded);
+  process.stdout.write(cli.json ? `${JSON.stringify(shown, null, 2)}\n` : `# ${loaded.file}: valid (${Object.keys(shown.streams).length} streams)\n${stringify(shown)}`);
+}
+
 async function main(): Promise<void> {
-  let cli;
+  let cli: CliOptions;
   try {
     cli = parseCli(process.argv.slice(2), process.env);
   } catch (error) {
@@ -23,9 +38,18 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (cli.config) fail(new FragcastError('INVALID_ARGUMENT', { what: '--config is not supported by this version yet; run without it for the demo stream' }));
+  if (cli.command === 'check-config') {
+    checkConfig(cli);
+    return;
+  }
 
-  const logger = createLogger({ level: cli.logLevel });
+  let loaded: LoadedConfig | undefined;
+  try {
+    loaded = cli.config ? loadConfigFile(cli.config, process.env) : undefined;
+  } catch (error) {
+    fail(error);
+  }
+  const logger = createLogger({ level: cli.logLevel ?? loaded?.config.log.level ?? 'info' });
   process.on('uncaughtException', (error) => {
     // Log and exit: the process 'exit' hook kills every ffmpeg child (sources/child-reaper.ts).
     logger.fatal({ err: error }, 'uncaught exception');
@@ -38,22 +62,24 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
+  const { host, port } = listenAddress(cli, loaded?.config.listen ?? {});
   let fragcast;
   try {
     fragcast = await startFragcast({
-      host: cli.host,
-      port: cli.port,
+      host,
+      port,
       logger,
       ffmpeg: { configured: cli.ffmpegPath, envPath: cli.ffmpegEnvPath, searchPath: cli.searchPath },
       allowUwsFallback: cli.allowUwsFallback,
+      ...(loaded ? { config: loaded, env: process.env } : {}),
     });
   } catch (error) {
     fail(error);
   }
 
-  const shown = cli.host === '0.0.0.0' || cli.host === '::' ? '127.0.0.1' : cli.host.includes(':') ? `[${cli.host}]` : cli.host;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const base = `http://${shown}:${fragcast.port}`;
-  logger.info({ host: cli.host, port: fragcast.port }, 'fragcast listening');
+  logger.info({ host, port: fragcast.port, config: loaded?.file ?? 'built-in demo' }, 'fragcast listening');
   const lines = [`\nfragcast is running. Open ${base}/ for the list of streams.`];
   for (const { stream } of fragcast.registry.entries()) {
     const path = `/streams/${stream.name}`;
@@ -66,6 +92,9 @@ async function main(): Promise<void> {
   }
   lines.push(`Operators: ${base}/stats (live stats), ${base}/api/streams (API), ${base}/metrics (Prometheus).`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  // Reload on SIGHUP; the outcome (or every problem of an invalid file) goes to the log.
+  process.on('SIGHUP', () => void fragcast.reload('SIGHUP').catch(() => {}));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -6,7 +6,7 @@ import type { StatsSampler } from '../observability/stats-sampler.ts';
 import type { KeyframeGateOptions } from '../outputs/keyframe-gate.ts';
 import type { Snapshots } from '../outputs/snapshot/snapshots.ts';
 import type { Viewers } from '../outputs/viewers.ts';
-import type { StreamRegistry } from '../streams/registry.ts';
+import type { ReconcileReport, StreamRegistry } from '../streams/registry.ts';
 import type { Stream } from '../streams/stream.ts';
 import { isValidStreamName } from '../streams/stream-name.ts';
 import type { Assets } from './assets.ts';
@@ -25,10 +25,16 @@ export interface HttpContext {
   readonly viewers: Viewers;
   readonly assets: Assets;
   readonly logger: Logger;
-  readonly gate: Partial<KeyframeGateOptions> | undefined;
   readonly snapshots: Snapshots;
   readonly metrics: Metrics;
   readonly stats: StatsSampler;
+  /** The viewer gate settings of a stream (its configuration's `viewers`). */
+  readonly gateFor: (stream: string) => Partial<KeyframeGateOptions>;
+  /** The configuration, for the API: shown redacted, reloaded on request. */
+  readonly control: {
+    config(): unknown;
+    reload(): Promise<ReconcileReport>;
+  };
 }
 
 /**

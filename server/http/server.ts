@@ -1,6 +1,8 @@
 import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
+import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
+import { ingestRoutes } from './routes/ingest.ts';
 import { liveMp4Routes } from './routes/live-mp4.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { pageRoutes } from './routes/pages.ts';
@@ -33,12 +35,14 @@ export class HttpServer {
     const router = new Router(this.#app);
     this.router = router;
     pageRoutes(router, options);
+    ingestRoutes(router, options);
     wsMseRoutes(router, options);
     liveMp4Routes(router, options);
     snapshotRoutes(router, options);
     healthRoutes(router, options);
-    // Operator routes: admin authentication (a later issue) goes in front of these three.
+    // Operator routes: admin authentication (a later issue) goes in front of these.
     apiRoutes(router, options);
+    configRoutes(router, options);
     statsRoutes(router, options);
     metricsRoutes(router, options);
     router.fallback();

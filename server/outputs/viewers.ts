@@ -115,6 +115,8 @@ export class Viewers {
     session.keyframeSent = this.#keyframeSent;
     const audience = this.#audiences.get(session.stream) ?? this.#attach(session.stream);
     audience.sessions.add(session);
+    // Holds the stream while the session lasts: an on-demand source starts with the first viewer.
+    session.stream.acquire();
     session.once('close', (reason) => this.#remove(session, reason));
     this.#log.info(
       { session: session.id, stream: session.stream.name, output: session.output, remote: session.remoteAddress },
@@ -159,6 +161,7 @@ export class Viewers {
   #remove(session: ViewerSession, reason: string): void {
     this.#sessions.delete(session.id);
     addSession(this.#settledFor(session.stream.name)[session.output], session);
+    session.stream.release();
     const audience = this.#audiences.get(session.stream);
     if (audience) {
       audience.sessions.delete(session);

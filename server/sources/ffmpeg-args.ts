@@ -16,6 +16,40 @@ export const FMP4_STDOUT_ARGS: readonly string[] = Object.freeze([
   'pipe:1',
 ]);
 
+/**
+ * The muxer half for streams that carry audio and come from an input
+ * fragcast does not generate itself (files, cameras, a parent stream):
+ * one fragment per packet as well, but cut by `-frag_duration` rather than
+ * `frag_every_frame`. Measured with ffmpeg 5.1: remuxing or re-encoding AAC
+ * from a real input with frag_every_frame writes broken audio timestamps
+ * (duplicated dts, "Packet duration: -1024 … out of range"); this variant
+ * writes clean ones, as ffprobe shows. Its only cost is a harmless warning
+ * for the audio-only fragments, which carry no prft (see isFfmpegNoise).
+ */
+export const FMP4_PACKET_STDOUT_ARGS: readonly string[] = Object.freeze([
+  '-f', 'mp4',
+  '-movflags', 'frag_keyframe+empty_moov+default_base_moof',
+  '-frag_duration', '1',
+  '-write_prft', 'wallclock',
+  '-flush_packets', '1',
+  'pipe:1',
+]);
+
+/** ffmpeg 5.1 warnings that say nothing an operator can act on; kept out of the logs. */
+const FFMPEG_NOISE = [/Unable to write PRFT, no entries in the track/];
+const REPEATED = /^\s*Last message repeated \d+ times$/;
+
+/** Tells the noise lines of one ffmpeg's stderr, including ffmpeg's own "Last message repeated" after one. */
+export class FfmpegNoiseFilter {
+  #lastWasNoise = false;
+
+  isNoise(line: string): boolean {
+    if (REPEATED.test(line)) return this.#lastWasNoise;
+    this.#lastWasNoise = FFMPEG_NOISE.some((pattern) => pattern.test(line));
+    return this.#lastWasNoise;
+  }
+}
+
 /** Quiet stderr: warnings and errors only, no progress lines, never read stdin. */
 export const FFMPEG_QUIET_ARGS: readonly string[] = Object.freeze(['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning']);
 

@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { FragcastError } from '../errors.ts';
 
 export type FfmpegOrigin = 'config' | 'FFMPEG_PATH' | 'PATH' | '@ffmpeg-installer/ffmpeg';
@@ -64,4 +64,18 @@ export function locateFfmpeg(options: LocateOptions): FfmpegLocation {
   const packaged = options.packaged === false ? undefined : fromInstallerPackage();
   if (packaged) return { path: packaged, from: '@ffmpeg-installer/ffmpeg' };
   throw new FragcastError('FFMPEG_NOT_FOUND');
+}
+
+/**
+ * Finds ffprobe for `codecs: auto`: the configured path (which must be
+ * executable), else beside the ffmpeg in use (a matching build), else on
+ * PATH. Undefined when there is none: auto then transcodes.
+ */
+export function locateFfprobe(ffmpegPath: string, options: { configured?: string | undefined; searchPath?: string | undefined }): string | undefined {
+  if (options.configured) {
+    if (!isExecutableFile(options.configured)) throw new FragcastError('FFMPEG_PATH_INVALID', { path: options.configured, from: 'config ffmpeg.ffprobe_path' });
+    return options.configured;
+  }
+  const candidates = [join(dirname(ffmpegPath), 'ffprobe'), ...(options.searchPath ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'ffprobe'))];
+  return candidates.find(isExecutableFile);
 }

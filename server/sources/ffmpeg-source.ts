@@ -1,141 +1,120 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { Logger } from '../logger.ts';
 import { LineRateLimiter } from '../logger.ts';
-import { SafeEmitter } from '../safe-emitter.ts';
-import { Backoff, type BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
 import { spawnReaped } from './child-reaper.ts';
-import type { RestartOptions, Source, SourceEvents, SourceExit, SourceState } from './source.ts';
+import { FfmpegNoiseFilter } from './ffmpeg-args.ts';
+import { maskSecrets, type StderrLog } from './stderr-log.ts';
+import { SupervisedSource, type Run } from './supervised-source.ts';
+
+/** Feeds a child's stdin for one run (a variant feeds its parent's fragments); returns how to stop feeding. */
+export type StdinFeed = (stdin: Writable, run: { restart(reason: string): void }) => () => void;
 
 export interface FfmpegSourceOptions {
   readonly ffmpegPath: string;
-  /** Full argument list; must write fMP4 to stdout (pipe:1). Never passed through a shell. */
-  readonly args: readonly string[];
+  /**
+   * The argument list, or a function that works it out before each run
+   * (e.g. after probing the input). It must write fMP4 to stdout (pipe:1).
+   * Never passed through a shell.
+   */
+  readonly args: readonly string[] | (() => Promise<readonly string[]>);
   readonly logger: Logger;
   readonly backoff?: Partial<BackoffOptions>;
   /** How long a stop waits after SIGTERM before SIGKILL. Default 1 s. */
   readonly killGraceMs?: number;
+  /** What to write to the child's stdin; without it, stdin is closed. */
+  readonly feed?: StdinFeed;
+  /** Every stderr line also goes here (log.directory/NAME.log). */
+  readonly stderrLog?: StderrLog;
+  /** Strings never to show in a log line (passwords in URLs, keys). */
+  readonly secrets?: readonly string[];
 }
 
 /**
- * An ffmpeg child that writes fMP4 to stdout, supervised: restarted with
- * exponential backoff when it exits, its stderr forwarded to the log at a
- * bounded rate, and never left behind (see child-reaper.ts).
+ * An ffmpeg child that writes fMP4 to stdout, supervised (supervised-source.ts):
+ * restarted with backoff when it exits, its stderr forwarded to the log at a
+ * bounded rate (and whole to its own file), and never left behind
+ * (child-reaper.ts).
  */
-export class FfmpegSource extends SafeEmitter<SourceEvents> implements Source {
+export class FfmpegSource extends SupervisedSource {
   readonly kind = 'ffmpeg';
   readonly #options: FfmpegSourceOptions;
-  readonly #log: Logger;
-  readonly #backoff: Backoff;
   readonly #stderrLimiter = new LineRateLimiter();
-  #state: SourceState = 'idle';
   #child: ChildProcess | undefined;
-  #startedAt = 0;
-  #runs = 0;
-  #stopReason: string | undefined;
-  #restartNow = false;
-  #lastLine: string | undefined;
-  #restartTimer: NodeJS.Timeout | undefined;
-  #lastExit: SourceExit | undefined;
-  #closing: Promise<void> | undefined;
 
   constructor(options: FfmpegSourceOptions) {
-    super();
+    super(options.logger, options.backoff);
     this.#options = options;
-    this.#log = options.logger;
-    this.#backoff = new Backoff(options.backoff);
-  }
-
-  get state(): SourceState {
-    return this.#state;
-  }
-
-  get restarts(): number {
-    return Math.max(0, this.#runs - 1);
-  }
-
-  get lastExit(): SourceExit | undefined {
-    return this.#lastExit;
   }
 
   get pid(): number | undefined {
     return this.#child?.pid;
   }
 
-  start(): void {
-    if (this.#state !== 'idle' && this.#state !== 'backoff') return;
-    clearTimeout(this.#restartTimer);
-    this.#spawn();
+  override async close(): Promise<void> {
+    await super.close();
+    this.#options.stderrLog?.close();
   }
 
-  restart(reason: string, options: RestartOptions = {}): void {
-    if (this.#state === 'closed') return;
-    if (!this.#child) {
-      // Waiting out a backoff: an immediate restart starts the next run now.
-      if (options.immediate && this.#state === 'backoff') {
-        this.#log.warn({ reason }, 'starting ffmpeg now instead of after the backoff');
-        this.#backoff.reset();
-        this.start();
-      }
+  protected async launch(run: Run): Promise<void> {
+    const { args, ffmpegPath, feed } = this.#options;
+    let argv: readonly string[];
+    try {
+      argv = typeof args === 'function' ? await args() : args;
+    } catch (error) {
+      // A probe's message may quote the input URL, password and all.
+      throw new Error(maskSecrets((error as Error).message, this.#options.secrets ?? []));
+    }
+    if (!run.active) {
+      run.end();
       return;
     }
-    this.#log.warn({ reason }, 'restarting ffmpeg');
-    this.#stopReason = reason;
-    this.#restartNow = options.immediate ?? false;
-    // Its output is being discarded anyway; no grace period.
-    this.#child.kill('SIGKILL');
-  }
-
-  close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    clearTimeout(this.#restartTimer);
-    this.#setState('closed');
-    const child = this.#child;
-    this.#closing = new Promise<void>((resolve) => {
-      if (!child || child.exitCode !== null || child.signalCode !== null) {
-        resolve();
+    const child = spawnReaped(ffmpegPath, argv, { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    this.log.info({ pid: child.pid }, 'ffmpeg started');
+    this.#options.stderrLog?.write(`--- ffmpeg started (pid ${child.pid})`);
+    run.started(child.pid);
+    let stopFeeding: (() => void) | undefined;
+    const endFeed = (): void => {
+      stopFeeding?.();
+      stopFeeding = undefined;
+    };
+    run.onStop((force) => {
+      // An ffmpeg blocked reading its stdin notices SIGTERM only once the pipe ends.
+      endFeed();
+      if (force) {
+        child.kill('SIGKILL');
         return;
       }
-      this.#stopReason = 'closed';
       const kill = setTimeout(() => child.kill('SIGKILL'), this.#options.killGraceMs ?? 1000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
+      child.once('exit', () => clearTimeout(kill));
       child.kill('SIGTERM');
     });
-    return this.#closing;
-  }
-
-  #spawn(): void {
-    this.#setState('starting');
-    this.#stopReason = undefined;
-    this.#restartNow = false;
-    this.#lastLine = undefined;
-    this.#runs++;
-    this.#startedAt = Date.now();
-    const child = spawnReaped(this.#options.ffmpegPath, this.#options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child = child;
-    this.#log.info({ pid: child.pid, run: this.#runs }, 'ffmpeg started');
-    this.safeEmit('start', { pid: child.pid });
-    let sawData = false;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      // Data still buffered from a child we already replaced is dropped.
-      if (this.#child !== child) return;
-      if (!sawData) {
-        sawData = true;
-        this.#setState('running');
-      }
-      this.safeEmit('data', chunk);
-    });
+    child.stdout!.on('data', (chunk: Buffer) => run.data(chunk));
     this.#forwardStderr(child);
+    if (feed) {
+      // EPIPE when ffmpeg exits while we write: the exit handler deals with the run.
+      child.stdin!.on('error', () => {});
+      stopFeeding = feed(child.stdin!, { restart: (reason) => (run.active ? this.restart(reason) : undefined) });
+    }
+    const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
+      endFeed();
+      if (this.#child === child) this.#child = undefined;
+      this.#options.stderrLog?.write(`--- ffmpeg exited (code ${code}, signal ${signal})`);
+      run.end(code, signal);
+    };
     child.once('error', (error) => {
-      this.#log.error({ err: error }, 'ffmpeg could not be started');
-      this.#onExit(child, null, null);
+      this.log.error({ err: error }, 'ffmpeg could not be started');
+      ended(null, null);
     });
-    child.once('exit', (code, signal) => this.#onExit(child, code, signal));
+    child.once('exit', ended);
   }
 
   #forwardStderr(child: ChildProcess): void {
+    const secrets = this.#options.secrets ?? [];
+    const file = this.#options.stderrLog;
+    const noise = new FfmpegNoiseFilter();
     let partial = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => {
@@ -143,38 +122,14 @@ export class FfmpegSource extends SafeEmitter<SourceEvents> implements Source {
       partial = lines.pop() ?? '';
       // Bound a line that never ends.
       if (partial.length > 4096) partial = partial.slice(-4096);
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const verdict = this.#stderrLimiter.admit(Date.now(), (dropped) =>
-          this.#log.warn({ dropped }, 'ffmpeg stderr lines dropped by the rate limit'),
-        );
-        if (verdict === 'pass') this.#log.warn({ ffmpeg: line }, 'ffmpeg says');
-        this.#lastLine = line.slice(0, 300);
+      for (const raw of lines) {
+        if (!raw.trim() || noise.isNoise(raw)) continue;
+        const line = secrets.length ? maskSecrets(raw, secrets) : raw;
+        file?.write(line);
+        this.noteMessage(line);
+        const verdict = this.#stderrLimiter.admit(Date.now(), (dropped) => this.log.warn({ dropped }, 'ffmpeg stderr lines dropped by the rate limit'));
+        if (verdict === 'pass') this.log.warn({ ffmpeg: line }, 'ffmpeg says');
       }
     });
-  }
-
-  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#child !== child) return;
-    this.#child = undefined;
-    const ranForMs = Date.now() - this.#startedAt;
-    const exit: SourceExit = { code, signal, ranForMs, reason: this.#stopReason, lastMessage: this.#lastLine };
-    this.#lastExit = exit;
-    this.safeEmit('exit', exit);
-    if (this.#state === 'closed') {
-      this.#log.info({ code, signal, ranForMs }, 'ffmpeg stopped');
-      return;
-    }
-    if (this.#restartNow) this.#backoff.reset();
-    const delayMs = this.#restartNow ? 0 : this.#backoff.next(ranForMs);
-    this.#log.warn({ code, signal, ranForMs, reason: exit.reason, restartInMs: delayMs }, 'ffmpeg exited; restarting after backoff');
-    this.#setState('backoff');
-    this.#restartTimer = setTimeout(() => this.#spawn(), delayMs);
-  }
-
-  #setState(state: SourceState): void {
-    if (this.#state === state) return;
-    this.#state = state;
-    this.safeEmit('state', state);
   }
 }

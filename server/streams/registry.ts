@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { FragcastError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Source, SourceExit } from '../sources/source.ts';
@@ -5,19 +6,18 @@ import type { GopCacheOptions } from './gop-cache.ts';
 import { Stream } from './stream.ts';
 import { isValidStreamName } from './stream-name.ts';
 
+export interface StreamOptions {
+  readonly cache?: Partial<GopCacheOptions>;
+  /** Run the source only while the stream has consumers, and stop it this long after the last one left. */
+  readonly onDemand?: { readonly stopAfterMs: number } | undefined;
+}
+
 /** The newest thing that went wrong with a stream's input, for operators (API, stats). */
 export interface StreamIssue {
   readonly code: ErrorCode;
   readonly message: string;
   /** Unix ms. */
   readonly atMs: number;
-}
-
-export interface StreamEntry {
-  readonly stream: Stream;
-  readonly source: Source;
-  /** Malformed media, or the source exiting by itself; undefined while nothing went wrong. */
-  readonly lastError: StreamIssue | undefined;
 }
 
 /** A source that ended without being asked to is worth telling an operator, even with exit code 0: a live source should not end. */
@@ -31,13 +31,59 @@ function exitIssue(exit: SourceExit): StreamIssue | undefined {
   return { code: error.code, message: error.message, atMs: Date.now() };
 }
 
+export interface StreamEntry {
+  readonly stream: Stream;
+  readonly source: Source;
+  /** Malformed media, or the source exiting by itself; undefined while nothing went wrong. */
+  readonly lastError: StreamIssue | undefined;
+  readonly options: StreamOptions;
+  /** What the entry was built from (a configured stream); undefined for a stream added by code. */
+  readonly definition: unknown;
+}
+
+/** A stream the configuration asks for. */
+export interface DesiredStream {
+  /** Compared deeply with the running one's: any difference restarts the stream's source. */
+  readonly definition: unknown;
+  readonly options: StreamOptions;
+  /** A stream that must exist first (a variant's parent). */
+  readonly after?: string | undefined;
+}
+
+/** Builds the source of a desired stream; the streams it depends on already exist. */
+export type SourceBuilder = (name: string, desired: DesiredStream) => Source;
+
+export interface ReconcileReport {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly restarted: string[];
+  readonly unchanged: string[];
+}
+
+interface LiveEntry {
+  stream: Stream;
+  source: Source;
+  options: StreamOptions;
+  definition: unknown;
+  /** Detaches the registry's listeners from the source. */
+  unwire: () => void;
+  stopTimer: NodeJS.Timeout | undefined;
+  /** Ongoing on-demand stop, so a new viewer restarts only after it. */
+  stopping: Promise<void> | undefined;
+  lastError: StreamIssue | undefined;
+  /** True while the stream's input is ended because fragcast ended the run: its truncation is no news. */
+  endedOnPurpose: boolean;
+}
+
 /**
  * The running streams by name, each wired to its source: source bytes go
- * into the stream; malformed input restarts the source; a source's new run
- * starts a fresh parse. (The configuration issue adds reconciliation.)
+ * into the stream; malformed input restarts the source; the end of a run
+ * ends the stream's input. It reconciles the running streams with the
+ * configuration, and runs on-demand sources while their stream has
+ * consumers.
  */
 export class StreamRegistry {
-  readonly #entries = new Map<string, { stream: Stream; source: Source; lastError: StreamIssue | undefined }>();
+  readonly #entries = new Map<string, LiveEntry>();
   readonly #log: Logger;
 
   constructor(logger: Logger) {
@@ -52,41 +98,31 @@ export class StreamRegistry {
     return this.#entries.get(name);
   }
 
-  entries(): IterableIterator<StreamEntry> {
-    return this.#entries.values();
+  *entries(): IterableIterator<StreamEntry> {
+    yield* this.#entries.values();
   }
 
   get size(): number {
     return this.#entries.size;
   }
 
-  add(name: string, source: Source, options: { cache?: Partial<GopCacheOptions> } = {}): Stream {
+  /** Adds a stream fed by `source`; the source starts now, or with the first consumer when on demand. */
+  add(name: string, source: Source, options: StreamOptions = {}, definition?: unknown): Stream {
     if (!isValidStreamName(name)) throw new FragcastError('INVALID_STREAM_NAME', { stream: name });
     if (this.#entries.has(name)) throw new FragcastError('INVALID_ARGUMENT', { what: `stream "${name}" already exists` });
-    const stream = new Stream(name, options);
+    const stream = new Stream(name, options.cache ? { cache: options.cache } : {});
     const log = this.#log.child({ stream: name });
     stream.onListenerError = (error, event) => log.error({ err: error, event }, 'stream listener failed');
-    source.onListenerError = (error, event) => log.error({ err: error, event }, 'source listener failed');
-    const entry = { stream, source, lastError: undefined as StreamIssue | undefined };
-    source.on('data', (chunk) => stream.write(chunk));
-    // A run fragcast ended itself is usually cut mid-box: that truncation is no news to an operator.
-    let endedOnPurpose = false;
-    source.on('exit', (exit) => {
-      endedOnPurpose = exit.reason !== undefined;
-      stream.endInput();
-      endedOnPurpose = false;
-      entry.lastError = exitIssue(exit) ?? entry.lastError;
-    });
+    const entry: LiveEntry = { stream, source, options, definition, unwire: () => {}, stopTimer: undefined, stopping: undefined, lastError: undefined, endedOnPurpose: false };
     stream.on('input-error', (error) => {
-      if (!endedOnPurpose) entry.lastError = { code: error.code, message: error.message, atMs: Date.now() };
+      if (!entry.endedOnPurpose) entry.lastError = { code: error.code, message: error.message, atMs: Date.now() };
       log.error({ code: error.code, err: error.message }, 'malformed media from the source; restarting it');
-      source.restart(`${error.code}: ${error.message}`);
+      entry.source.restart(`${error.code}: ${error.message}`);
     });
-    stream.on('init', (init) =>
-      log.info({ generation: init.generation, mime: init.info.mime }, 'new init segment'),
-    );
+    stream.on('init', (init) => log.info({ generation: init.generation, mime: init.info.mime }, 'new init segment'));
+    stream.on('demand', (count) => this.#onDemand(entry, count));
     this.#entries.set(name, entry);
-    source.start();
+    this.#wire(entry, source);
     return stream;
   }
 
@@ -94,11 +130,123 @@ export class StreamRegistry {
     const entry = this.#entries.get(name);
     if (!entry) return;
     this.#entries.delete(name);
+    clearTimeout(entry.stopTimer);
     await entry.source.close();
+    entry.unwire();
     entry.stream.close();
+  }
+
+  /**
+   * Makes the running streams match `desired` (a configuration): adds the
+   * new, removes the missing, gives a changed stream a new source — the
+   * stream itself stays, so its viewers stay connected and receive the new
+   * source's init — and leaves the unchanged alone, viewers and all.
+   * Streams added by code (no definition) are left alone unless `desired`
+   * names them.
+   */
+  async reconcile(desired: ReadonlyMap<string, DesiredStream>, build: SourceBuilder): Promise<ReconcileReport> {
+    const report: ReconcileReport = { added: [], removed: [], restarted: [], unchanged: [] };
+    for (const [name, entry] of [...this.#entries]) {
+      if (entry.definition !== undefined && !desired.has(name)) {
+        report.removed.push(name);
+        await this.remove(name);
+      }
+    }
+    for (const name of dependencyOrder(desired)) {
+      const want = desired.get(name)!;
+      const entry = this.#entries.get(name);
+      if (!entry) {
+        this.add(name, build(name, want), want.options, want.definition);
+        report.added.push(name);
+      } else if (isDeepStrictEqual(entry.definition, want.definition)) {
+        report.unchanged.push(name);
+      } else {
+        await this.#replaceSource(entry, build(name, want), want);
+        report.restarted.push(name);
+      }
+    }
+    return report;
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.#entries.keys()].map((name) => this.remove(name)));
   }
+
+  #wire(entry: LiveEntry, source: Source): void {
+    const { stream } = entry;
+    const log = this.#log.child({ stream: stream.name });
+    source.onListenerError = (error, event) => log.error({ err: error, event }, 'source listener failed');
+    const onData = (chunk: Buffer): void => stream.write(chunk);
+    const onExit = (exit: SourceExit): void => {
+      // A run fragcast ended itself is usually cut mid-box: that truncation is no news to an operator.
+      entry.endedOnPurpose = exit.reason !== undefined;
+      stream.endInput();
+      entry.endedOnPurpose = false;
+      entry.lastError = exitIssue(exit) ?? entry.lastError;
+    };
+    source.on('data', onData).on('exit', onExit);
+    entry.source = source;
+    entry.unwire = () => source.off('data', onData).off('exit', onExit);
+    if (!entry.options.onDemand || stream.demand > 0) source.start();
+  }
+
+  async #replaceSource(entry: LiveEntry, source: Source, want: DesiredStream): Promise<void> {
+    clearTimeout(entry.stopTimer);
+    entry.stopTimer = undefined;
+    // The old one must be gone first: a camera may take one connection only.
+    await entry.source.close();
+    entry.unwire();
+    if (!isDeepStrictEqual(entry.options.cache, want.options.cache)) entry.stream.configureCache(want.options.cache ?? {});
+    entry.options = want.options;
+    entry.definition = want.definition;
+    this.#wire(entry, source);
+  }
+
+  /** On-demand: start with the first consumer; stop `stopAfterMs` after the last one left. */
+  #onDemand(entry: LiveEntry, count: number): void {
+    const onDemand = entry.options.onDemand;
+    if (!onDemand || this.#entries.get(entry.stream.name) !== entry) return;
+    const log = this.#log.child({ stream: entry.stream.name });
+    if (count > 0) {
+      clearTimeout(entry.stopTimer);
+      entry.stopTimer = undefined;
+      if (entry.source.state !== 'idle') return;
+      const source = entry.source;
+      const start = (): void => {
+        if (entry.source !== source || entry.stream.demand === 0 || source.state !== 'idle') return;
+        log.info({ consumers: count }, 'on-demand stream wanted; starting its source');
+        source.start();
+      };
+      if (entry.stopping) void entry.stopping.then(start);
+      else start();
+      return;
+    }
+    if (entry.stopTimer || entry.source.state === 'idle') return;
+    entry.stopTimer = setTimeout(() => {
+      entry.stopTimer = undefined;
+      if (entry.stream.demand > 0) return;
+      log.info({ afterMs: onDemand.stopAfterMs }, 'on-demand stream has no consumers; stopping its source');
+      // stop() emits 'exit' (the stream's input ends) before it returns; then nothing stale is left to show.
+      const stopping: Promise<void> = entry.source.stop().finally(() => {
+        if (entry.stopping === stopping) entry.stopping = undefined;
+      });
+      entry.stopping = stopping;
+      entry.stream.reset();
+    }, onDemand.stopAfterMs);
+  }
+}
+
+/** Names in an order where each stream comes after the one it depends on (the config has no cycles). */
+function dependencyOrder(desired: ReadonlyMap<string, DesiredStream>): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const place = (name: string, depth: number): void => {
+    if (placed.has(name) || depth > desired.size) return;
+    const after = desired.get(name)?.after;
+    if (after !== undefined && desired.has(after)) place(after, depth + 1);
+    placed.add(name);
+    order.push(name);
+  };
+  for (const name of desired.keys()) place(name, 0);
+  return order;
 }

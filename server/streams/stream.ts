@@ -12,6 +12,8 @@ export interface StreamEvents {
   fragments: [readonly Fragment[]];
   /** The input was malformed; the stream's parser was reset and its source should restart. */
   'input-error': [MediaError];
+  /** How many consumers (viewers, variants) hold the stream now: on-demand sources start and stop by it. */
+  demand: [number];
   close: [];
 }
 
@@ -30,7 +32,8 @@ export interface StreamStats {
  */
 export class Stream extends SafeEmitter<StreamEvents> {
   readonly name: string;
-  readonly cache: GopCache;
+  #cache: GopCache;
+  #demand = 0;
   #init: InitRecord | undefined;
   #generation = 0;
   #seq = 0;
@@ -45,7 +48,51 @@ export class Stream extends SafeEmitter<StreamEvents> {
   constructor(name: string, options: { cache?: Partial<GopCacheOptions> } = {}) {
     super();
     this.name = name;
-    this.cache = new GopCache(options.cache);
+    this.#cache = new GopCache(options.cache);
+  }
+
+  get cache(): GopCache {
+    return this.#cache;
+  }
+
+  /** Consumers holding the stream (see acquire). */
+  get demand(): number {
+    return this.#demand;
+  }
+
+  /**
+   * A consumer (a viewer session, a variant) takes hold of the stream.
+   * Outputs call this; the stream only counts and announces 'demand', so an
+   * on-demand source can follow without streams knowing about outputs.
+   */
+  acquire(): void {
+    if (this.#closed) return;
+    this.#demand++;
+    this.safeEmit('demand', this.#demand);
+  }
+
+  release(): void {
+    if (this.#closed || this.#demand === 0) return;
+    this.#demand--;
+    this.safeEmit('demand', this.#demand);
+  }
+
+  /** New GOP cache bounds (a reconfigured stream); the cached GOPs go, the next keyframe starts afresh. */
+  configureCache(options: Partial<GopCacheOptions>): void {
+    this.#cache.clear();
+    this.#cache = new GopCache(options);
+  }
+
+  /**
+   * Forgets the current init and the cached GOPs: the source stopped (an
+   * on-demand stream with no viewers left), so there is nothing current to
+   * show, and the next viewer must wait for the next run rather than be
+   * started on minutes-old media.
+   */
+  reset(): void {
+    this.#reader.reset();
+    this.#init = undefined;
+    this.#cache.clear();
   }
 
   get init(): InitRecord | undefined {
@@ -118,7 +165,7 @@ export class Stream extends SafeEmitter<StreamEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.cache.clear();
+    this.#cache.clear();
     this.safeEmit('close');
     this.removeAllListeners();
   }
@@ -126,7 +173,7 @@ export class Stream extends SafeEmitter<StreamEvents> {
   #acceptInit(bytes: Buffer, info: InitRecord['info']): void {
     this.#generation++;
     this.#init = { bytes, info, generation: this.#generation, arrivalMs: Date.now() };
-    this.cache.clear();
+    this.#cache.clear();
     this.safeEmit('init', this.#init);
   }
 
@@ -142,7 +189,7 @@ export class Stream extends SafeEmitter<StreamEvents> {
     this.#fragmentsIn++;
     if (fragment.keyframe) this.#keyframesIn++;
     this.#lastFragmentMs = fragment.arrivalMs;
-    this.cache.push(fragment);
+    this.#cache.push(fragment);
     return fragment;
   }
 

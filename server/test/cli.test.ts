@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
-import { parseCli } from '../config/cli.ts';
+import { listenAddress, parseCli } from '../config/cli.ts';
 import { FragcastError } from '../errors.ts';
 import { locateFfmpeg } from '../sources/ffmpeg-locate.ts';
 import { ROOT } from '../../test/helpers/fixtures.ts';
@@ -12,14 +13,20 @@ import { CloseCodes } from '../protocol.ts';
 
 test('parses flags and the environment, with defaults', () => {
   const defaults = parseCli([], {});
-  assert.equal(defaults.host, '127.0.0.1');
-  assert.equal(defaults.port, 8080);
-  assert.equal(defaults.logLevel, 'info');
+  assert.equal(defaults.command, 'serve');
+  assert.deepEqual(listenAddress(defaults, {}), { host: '127.0.0.1', port: 8080 });
+  assert.equal(defaults.logLevel, undefined, 'the configuration decides unless the flag is given');
   assert.ok(Object.isFrozen(defaults));
-  assert.equal(parseCli([], { PORT: '9000' }).port, 9000);
-  assert.equal(parseCli(['--port', '0'], { PORT: '9000' }).port, 0, 'the flag wins over PORT');
+  assert.equal(listenAddress(parseCli([], { PORT: '9000' }), {}).port, 9000);
+  assert.equal(listenAddress(parseCli(['--port', '0'], { PORT: '9000' }), {}).port, 0, 'the flag wins over PORT');
+  assert.equal(listenAddress(parseCli([], { PORT: '9000' }), { port: 7000 }).port, 7000, 'the file wins over PORT');
+  assert.deepEqual(listenAddress(parseCli(['--host', '::1', '--port', '1'], {}), { host: '0.0.0.0', port: 7000 }), { host: '::1', port: 1 }, 'flags win over the file');
   assert.equal(parseCli([], { FFMPEG_PATH: '/opt/ffmpeg' }).ffmpegEnvPath, '/opt/ffmpeg');
   assert.equal(parseCli(['--allow-uws-fallback'], {}).allowUwsFallback, true);
+  const check = parseCli(['check-config', 'fragcast.yaml', '--json'], {});
+  assert.equal(check.command, 'check-config');
+  assert.equal(check.config, 'fragcast.yaml');
+  assert.equal(check.json, true);
 });
 
 test('rejects bad flags with a message naming the option', () => {
@@ -30,6 +37,8 @@ test('rejects bad flags with a message naming the option', () => {
   rejects([], { PORT: 'x' }, /PORT must be/);
   rejects(['--log-level', 'loud'], {}, /--log-level must be one of/);
   rejects(['--frobnicate'], {}, /Unknown option '--frobnicate'/);
+  rejects(['frobnicate'], {}, /unknown command "frobnicate"/);
+  rejects(['check-config'], {}, /usage: fragcast check-config FILE/);
 });
 
 test('finds ffmpeg in order, and names all three ways when there is none', () => {
@@ -135,4 +144,61 @@ test('refuses to start on the uWebSockets.js JavaScript fallback unless allowed'
   const allowed = await run(['--allow-uws-fallback']);
   assert.match(allowed.stdout, /fragcast is running/);
   assert.match(allowed.stdout, /uWebSockets\.js JavaScript fallback/);
+});
+
+/** Runs the CLI to its end; for commands that exit by themselves. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('check-config prints the resolved configuration with secrets redacted, or every problem and exit 1; --config refuses a bad file', async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/fragcast-cli-`);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(`${dir}/good.yaml`, 'streams:\n  cam: { source: { kind: ffmpeg, input: "rtsp://u:${env:CAM_PW}@10.0.0.1/s" } }\n');
+  writeFileSync(`${dir}/bad.yaml`, 'listen: { port: -1 }\nstreams:\n  cam: { source: { kind: ffmpeg } }\n');
+  const good = await runCli(['check-config', `${dir}/good.yaml`], { CAM_PW: 'sekrit-pw' });
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /valid \(1 streams\)/);
+  assert.match(good.stdout, /input: rtsp:\/\/u:\$\{env:CAM_PW\}@10\.0\.0\.1\/s/);
+  assert.doesNotMatch(good.stdout, /sekrit-pw/);
+  const json = await runCli(['check-config', `${dir}/good.yaml`, '--json'], { CAM_PW: 'sekrit-pw' });
+  assert.equal((JSON.parse(json.stdout) as { streams: { cam: { source: { realtime: boolean } } } }).streams.cam.source.realtime, false);
+
+  const expected = /CONFIG_INVALID: .*\(2 problems\):\n {2}listen\.port: must be at least 0, got -1\n {2}streams\.cam\.source\.input: is required/;
+  const bad = await runCli(['check-config', `${dir}/bad.yaml`]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, expected);
+  const refused = await runCli(['--config', `${dir}/bad.yaml`, '--port', '0']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, expected);
+  const missing = await runCli(['--config', `${dir}/none.yaml`]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /CONFIG_UNREADABLE: Configuration file .*none\.yaml cannot be read: ENOENT/);
+});
+
+test('SIGHUP reloads the configuration file', async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/fragcast-cli-`);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = `${dir}/fragcast.yaml`;
+  writeFileSync(file, 'streams: {}\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.resume();
+  const port = Number((await waitFor('the address', () => /Open http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout), 10_000))[1]);
+  writeFileSync(file, 'streams:\n  later: { source: { kind: push, key: "a-long-enough-key" } }\n');
+  child.kill('SIGHUP');
+  await waitFor('the reload to be logged', () => /"trigger":"SIGHUP".*"added":\["later"\].*configuration reloaded/.test(stdout), 5000);
+  const streams = (await (await fetch(`http://127.0.0.1:${port}/api/streams`)).json()) as { streams: { name: string }[] };
+  assert.deepEqual(streams.streams.map((s) => s.name), ['later']);
+  child.kill('SIGTERM');
+  assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0);
 });

@@ -26,7 +26,8 @@ export async function startTestServer(t: TestContext | undefined, options: Parti
     ...options,
   });
   t?.after(() => fragcast.close());
-  return { ...fragcast, http: `http://127.0.0.1:${fragcast.port}`, ws: `ws://127.0.0.1:${fragcast.port}` };
+  // Object.assign keeps the `config` getter live (a spread would copy its value).
+  return Object.assign(fragcast, { http: `http://127.0.0.1:${fragcast.port}`, ws: `ws://127.0.0.1:${fragcast.port}` });
 }
 
 /** Polls `check` every 20 ms until it returns a truthy value, or fails after `timeoutMs`. */

@@ -8,7 +8,7 @@ export function liveMp4Routes(router: Router, ctx: HttpContext): void {
   router.route('get', '/streams/:name/live.mp4', (res, req) => {
     const stream = streamFor(ctx, res, req);
     if (!stream) return;
-    const session = new HttpMp4Session(res, stream, remoteAddressOf(res), ctx.gate);
+    const session = new HttpMp4Session(res, stream, remoteAddressOf(res), ctx.gateFor(stream.name));
     res.onAborted(() => session.close('peer'));
     res.cork(() => {
       // uWS sends the status and headers with the first body chunk: at once when the stream has an

@@ -37,7 +37,7 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
     },
     open: (ws) => {
       const data = ws.getUserData();
-      const session = new WsMseSession(ws, data.stream, data.remoteAddress, ctx.gate);
+      const session = new WsMseSession(ws, data.stream, data.remoteAddress, ctx.gateFor(data.stream.name));
       data.session = session;
       ctx.viewers.add(session);
     },
