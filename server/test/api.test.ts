@@ -156,3 +156,11 @@ test('errors on the API use the one shape; an unknown API path is a 404, a wrong
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get('allow'), 'GET');
 });
+
+test('GET /api/config and POST /api/reload answer the documented shapes', async () => {
+  const config = (await documented('/api/config', '/api/config', 200)) as { streams: Record<string, unknown> };
+  assert.deepEqual(Object.keys(config.streams), ['demo']);
+  // This server runs without a configuration file: nothing to reload from.
+  const refused = (await documented('/api/reload', '/api/reload', 409, { method: 'POST' })) as { error: { code: string } };
+  assert.equal(refused.error.code, 'RELOAD_UNAVAILABLE');
+});
