@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.ts';
+import { HlsOutput } from './outputs/hls/hls-output.ts';
+import type { HlsOptions } from './outputs/hls/options.ts';
 import { Viewers } from './outputs/viewers.ts';
 import type { KeyframeGateOptions } from './outputs/keyframe-gate.ts';
 import { Assets } from './http/assets.ts';
@@ -26,6 +28,8 @@ export interface FragcastOptions {
   readonly gate?: Partial<KeyframeGateOptions>;
   readonly cache?: Partial<GopCacheOptions>;
   readonly backoff?: Partial<BackoffOptions>;
+  /** LL-HLS and its DVR window; defaults in HLS_DEFAULTS (server/outputs/hls/options.ts, docs/hls.md). */
+  readonly hls?: Partial<HlsOptions>;
 }
 
 /** A running fragcast: what tests and the CLI hold on to. */
@@ -34,6 +38,7 @@ export interface Fragcast {
   readonly ffmpeg: FfmpegLocation;
   readonly registry: StreamRegistry;
   readonly viewers: Viewers;
+  readonly hls: HlsOutput;
   readonly uwsNative: boolean;
   /** Stops listening, tells viewers the server is going away, ends every source. Idempotent. */
   close(): Promise<void>;
@@ -49,6 +54,8 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
 
   const registry = new StreamRegistry(log.child({ module: 'streams' }));
   const viewers = new Viewers(log.child({ module: 'viewers' }));
+  // Before any stream is added: every stream gets its HLS timeline (and DVR window) from its first byte.
+  const hls = new HlsOutput(registry, options.hls ?? {}, log.child({ module: 'hls' }));
   const assets = new Assets(options.assetsDir ?? DIST_DIR);
   if (assets.size === 0) log.error({ dir: assets.dir }, 'no client bundles found: run "npm run build" (pages will not play)');
 
@@ -68,6 +75,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     uws,
     registry,
     viewers,
+    hls,
     assets,
     logger: log.child({ module: 'http' }),
     gate: options.gate,
@@ -77,6 +85,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     port = await http.listen();
   } catch (error) {
     await registry.close();
+    hls.close();
     throw error;
   }
 
@@ -86,12 +95,14 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     ffmpeg,
     registry,
     viewers,
+    hls,
     uwsNative: uws.native,
     close() {
       closing ??= (async () => {
         http.stopListening();
         viewers.closeAll('SERVER_SHUTTING_DOWN');
         await registry.close();
+        hls.close();
       })();
       return closing;
     },

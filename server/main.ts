@@ -57,7 +57,12 @@ async function main(): Promise<void> {
   const lines = [`\nfragcast is running. Open ${base}/ for the list of streams.`];
   for (const { stream } of fragcast.registry.entries()) {
     const path = `/streams/${stream.name}`;
-    lines.push(`  ${base}${path}  player`, `  ${base}${path}/live.mp4  chunked MP4 (VLC, ffplay)`, `  ${base.replace('http', 'ws')}${path}/ws  WebSocket`);
+    lines.push(
+      `  ${base}${path}  player`,
+      `  ${base}${path}/live.mp4  chunked MP4 (VLC, ffplay)`,
+      `  ${base}${path}/index.m3u8  LL-HLS with a ${fragcast.hls.options.windowSeconds} s DVR window (Safari, hls.js, CDNs)`,
+      `  ${base.replace('http', 'ws')}${path}/ws  WebSocket`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 

@@ -1,5 +1,6 @@
 import { FragcastError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { HlsOutput } from '../outputs/hls/hls-output.ts';
 import type { KeyframeGateOptions } from '../outputs/keyframe-gate.ts';
 import type { Viewers } from '../outputs/viewers.ts';
 import type { StreamRegistry } from '../streams/registry.ts';
@@ -19,6 +20,7 @@ export interface HttpContext {
   readonly uws: LoadedUws;
   readonly registry: StreamRegistry;
   readonly viewers: Viewers;
+  readonly hls: HlsOutput;
   readonly assets: Assets;
   readonly logger: Logger;
   readonly gate: Partial<KeyframeGateOptions> | undefined;

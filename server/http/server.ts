@@ -1,6 +1,8 @@
 import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
+import { hlsRoutes } from './routes/hls.ts';
 import { liveMp4Routes } from './routes/live-mp4.ts';
+import { markerRoutes } from './routes/markers.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { wsMseRoutes } from './routes/ws-mse.ts';
 import { Router, type HttpContext } from './router.ts';
@@ -29,6 +31,8 @@ export class HttpServer {
     apiRoutes(router, options);
     wsMseRoutes(router, options);
     liveMp4Routes(router, options);
+    hlsRoutes(router, options);
+    markerRoutes(router, options);
     router.fallback();
   }
 

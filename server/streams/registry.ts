@@ -1,8 +1,8 @@
 import { FragcastError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Source } from '../sources/source.ts';
-import type { GopCacheOptions } from './gop-cache.ts';
-import { Stream } from './stream.ts';
+import { SafeEmitter } from '../safe-emitter.ts';
+import { Stream, type StreamOptions } from './stream.ts';
 import { isValidStreamName } from './stream-name.ts';
 
 export interface StreamEntry {
@@ -10,17 +10,25 @@ export interface StreamEntry {
   readonly source: Source;
 }
 
+export interface RegistryEvents {
+  [event: string]: unknown[];
+  /** A stream was added, just before its source starts. Outputs that record every stream (HLS) attach here. */
+  added: [Stream];
+}
+
 /**
  * The running streams by name, each wired to its source: source bytes go
  * into the stream; malformed input restarts the source; a source's new run
  * starts a fresh parse. (The configuration issue adds reconciliation.)
  */
-export class StreamRegistry {
+export class StreamRegistry extends SafeEmitter<RegistryEvents> {
   readonly #entries = new Map<string, StreamEntry>();
   readonly #log: Logger;
 
   constructor(logger: Logger) {
+    super();
     this.#log = logger;
+    this.onListenerError = (error, event) => logger.error({ err: error, event }, 'registry listener failed');
   }
 
   get(name: string): Stream | undefined {
@@ -39,7 +47,7 @@ export class StreamRegistry {
     return this.#entries.size;
   }
 
-  add(name: string, source: Source, options: { cache?: Partial<GopCacheOptions> } = {}): Stream {
+  add(name: string, source: Source, options: StreamOptions = {}): Stream {
     if (!isValidStreamName(name)) throw new FragcastError('INVALID_STREAM_NAME', { stream: name });
     if (this.#entries.has(name)) throw new FragcastError('INVALID_ARGUMENT', { what: `stream "${name}" already exists` });
     const stream = new Stream(name, options);
@@ -56,6 +64,7 @@ export class StreamRegistry {
       log.info({ generation: init.generation, mime: init.info.mime }, 'new init segment'),
     );
     this.#entries.set(name, { stream, source });
+    this.safeEmit('added', stream);
     source.start();
     return stream;
   }
