@@ -28,7 +28,14 @@ export const MARKER_DEFAULTS: MarkerOptions = Object.freeze({
 });
 
 /** RFC 3339 date-time with a zone: what EXT-X-DATERANGE START-DATE carries (ISO 8601). */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** Whether the fields of an RFC3339 match name a real instant (Date.parse rolls 31 February over into March). */
+function isRealDate(match: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second, zoneHour = 0, zoneMinute = 0] = match.slice(1).map((field) => (field === undefined ? undefined : Number(field))) as number[];
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return date.getUTCMonth() === month! - 1 && date.getUTCDate() === day && hour! < 24 && minute! < 60 && second! < 60 && zoneHour < 24 && zoneMinute < 60;
+}
 /**
  * Control characters (C0, DEL, C1), and '"', which an HLS quoted-string
  * cannot carry (RFC 8216 §4.2) — a label must reach every viewer unchanged.
@@ -61,9 +68,10 @@ export function parseMarkerInput(body: unknown, nowMs: number, options: MarkerOp
   if (length > options.maxLabelLength) throw invalid(`"label" has ${length} characters, more than ${options.maxLabelLength}`);
   if (FORBIDDEN_IN_LABEL.test(trimmed)) throw invalid('"label" contains a control character or a double quote');
   if (time === undefined) return { label: trimmed, timeMs: undefined };
-  if (typeof time !== 'string' || !RFC3339.test(time)) throw invalid('"time" must be an RFC 3339 date-time with a zone, e.g. "2024-05-01T12:00:00.000Z"');
-  const timeMs = Date.parse(time);
-  if (!Number.isFinite(timeMs)) throw invalid(`"time" ${time} is not a real date`);
+  const match = typeof time === 'string' ? RFC3339.exec(time) : null;
+  if (!match) throw invalid('"time" must be an RFC 3339 date-time with a zone, e.g. "2024-05-01T12:00:00.000Z"');
+  const timeMs = Date.parse(match[0]);
+  if (!Number.isFinite(timeMs) || !isRealDate(match)) throw invalid(`"time" ${match[0]} is not a real date`);
   if (Math.abs(timeMs - nowMs) > options.maxDistanceMs) {
     throw invalid(`"time" is more than ${options.maxDistanceMs / 3_600_000} h away from now`);
   }

@@ -58,7 +58,7 @@ export interface TimelineStats extends DvrStats {
  * primary duration and ride along in the part that is open when they come.
  */
 export class HlsTimeline extends SafeEmitter<TimelineEvents> {
-  /** Stamp of this timeline's creation (base 36): part of every media name, so names never repeat across runs. */
+  /** Stamp of this timeline's creation (base 36, plus two random digits): part of every media name, so names never repeat across runs. */
   readonly run: string;
   readonly stream: Stream;
   readonly store: DvrStore;
@@ -90,7 +90,7 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
   constructor(stream: Stream, options: HlsOptions, log: Logger) {
     super();
     const now = Date.now();
-    this.run = now.toString(36);
+    this.run = now.toString(36) + Math.floor(Math.random() * 36 * 36).toString(36).padStart(2, '0');
     this.stream = stream;
     this.#options = options;
     this.store = new DvrStore(options, stream.name, log);
@@ -234,9 +234,15 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
     this.#awaitKeyframe = true;
     this.#lastKeyTime = undefined;
     this.#inits.set(init.generation, init);
-    const inUse = new Set(this.store.segments.map((segment) => segment.generation));
-    for (const generation of this.#inits.keys()) if (generation !== init.generation && !inUse.has(generation)) this.#inits.delete(generation);
+    this.#pruneInits();
     this.#bump();
+  }
+
+  /** Keeps the init segments of the current generation and of the segments still in the window. */
+  #pruneInits(): void {
+    const segments = this.store.segments;
+    const oldest = segments[0]?.generation ?? this.#init?.generation ?? 0;
+    for (const generation of this.#inits.keys()) if (generation < oldest) this.#inits.delete(generation);
   }
 
   /** Takes one fragment into the timeline; true when a part or segment was published. */
@@ -376,6 +382,7 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
     this.#lastSegmentGeneration = open.generation;
     // §6.2.2: the playlist never gets shorter than three target durations.
     this.store.add(open, bytes, 3 * this.#targetDuration);
+    this.#pruneInits();
   }
 
   #segmentWithPart(n: number): HlsSegment | undefined {
