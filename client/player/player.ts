@@ -1,5 +1,6 @@
 import type { InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
 import { AppendQueue } from './append-queue.ts';
+import { ByteRate } from './byte-rate.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { LatencyController, type LatencyControllerOptions } from './latency-controller.ts';
@@ -15,6 +16,12 @@ export interface PlayerOptions {
   readonly reconnectMs?: number;
   readonly maxReconnectMs?: number;
   readonly latency?: Partial<LatencyControllerOptions>;
+  /**
+   * When the WebSocket has never opened after this many attempts, stop with a
+   * fatal WS_UNAVAILABLE error instead of retrying (the page falls back to
+   * HLS). Once it has opened, drops are always retried. Default: never.
+   */
+  readonly giveUpAfterFailures?: number;
 }
 
 /** A producer-time anchor: media at `presentation` (element timeline, s) was produced at `wallclockMs`. */
@@ -59,12 +66,14 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #bestRttMs = Infinity;
   #reconnects = 0;
   #failures = 0;
+  #everOpened = false;
+  #playingDate: number | undefined;
   #skips = 0;
   #started = false;
   #loadStartedAt = 0;
   #firstFrameAt: number | undefined;
   #latency: number | undefined;
-  #byteWindow: { t: number; bytes: number }[] = [];
+  readonly #received = new ByteRate();
   #timers: ReturnType<typeof setInterval>[] = [];
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
@@ -97,9 +106,11 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     const video = this.#video;
     const quality = video.getVideoPlaybackQuality?.();
     return {
+      mode: 'ws',
       latency: this.#latency,
+      playingDate: this.#playingDate,
       buffer: this.#bufferAhead(),
-      bitrate: this.#bitrate(),
+      bitrate: this.#received.bitsPerSecond,
       droppedFrames: quality?.droppedVideoFrames ?? 0,
       decodedFrames: quality?.totalVideoFrames ?? 0,
       playbackRate: video.playbackRate,
@@ -132,7 +143,10 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #connect(): void {
     this.#checkContinuity = true;
     this.#transport.load(this.#options.url, {
-      onOpen: () => this.#ping(),
+      onOpen: () => {
+        this.#everOpened = true;
+        this.#ping();
+      },
       onMessage: (message) => this.#onMessage(message),
       onBinary: (data) => this.#onBinary(data),
       onClose: (code, reason) => this.#onClose(code, reason),
@@ -141,6 +155,12 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
 
   #onClose(code: number, reason: string): void {
     if (this.#destroyed) return;
+    const giveUp = this.#options.giveUpAfterFailures;
+    if (!this.#everOpened && giveUp !== undefined && this.#failures + 1 >= giveUp) {
+      this.#error(ErrorType.NETWORK, ErrorDetails.WS_UNAVAILABLE, true, `The WebSocket did not connect in ${giveUp} attempts (${code}${reason ? `: ${reason}` : ''})`);
+      this.destroy();
+      return;
+    }
     const delay = Math.min(this.#options.maxReconnectMs ?? 10_000, (this.#options.reconnectMs ?? 500) * 2 ** this.#failures);
     this.#failures++;
     const jittered = Math.round(delay * (0.5 + Math.random() * 0.5));
@@ -180,6 +200,9 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
         }
         return;
       }
+      case 'marker':
+        this.emit(PlayerEvent.MARKER, { id: message.id, label: message.label, time: message.time });
+        return;
       case 'error':
         return;
     }
@@ -238,7 +261,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   }
 
   #onBinary(data: ArrayBuffer): void {
-    this.#byteWindow.push({ t: performance.now(), bytes: data.byteLength });
+    this.#received.add(data.byteLength);
     if (this.#expectInitSegment) {
       this.#expectInitSegment = false;
       this.#failures = 0;
@@ -368,6 +391,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     anchor ??= this.#anchors[0];
     if (!anchor) return;
     const producedAtMs = anchor.wallclockMs + (mediaTime - anchor.presentation) * 1000;
+    this.#playingDate = producedAtMs;
     this.#latency = (shownAtMs + this.#clockOffsetMs - producedAtMs) / 1000;
   }
 
@@ -384,14 +408,6 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #bufferAhead(): number {
     const end = this.#bufferedEnd();
     return end === undefined ? 0 : Math.max(0, end - this.#video.currentTime);
-  }
-
-  #bitrate(): number {
-    const now = performance.now();
-    while (this.#byteWindow.length && now - this.#byteWindow[0]!.t > 2000) this.#byteWindow.shift();
-    let bytes = 0;
-    for (const entry of this.#byteWindow) bytes += entry.bytes;
-    return (bytes * 8) / 2;
   }
 
   #error(type: ErrorTypeName, details: ErrorDetailName, fatal: boolean, message: string): void {
