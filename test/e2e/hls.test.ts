@@ -27,7 +27,7 @@ after(async () => {
 });
 
 /** A new page; `problems` collects page errors and console errors. */
-async function open(path: string, setup?: (page: Page) => Promise<void>): Promise<{ page: Page; problems: string[] }> {
+async function open(path: string, setup?: (page: Page) => Promise<unknown>): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
