@@ -1,6 +1,6 @@
 import type Hls from 'hls.js';
 import type { ErrorData, HlsConfig, LevelUpdatedData, FragLoadedData } from 'hls.js';
-import { ByteRate } from './byte-rate.ts';
+import { ByteRate, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 
@@ -110,7 +110,6 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
 
   get stats(): PlayerStats {
     const video = this.#video;
-    const quality = video.getVideoPlaybackQuality?.();
     const playingDate = this.#playingDate();
     const buffered = video.buffered;
     let buffer = 0;
@@ -123,14 +122,10 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
       playingDate,
       buffer,
       bitrate: this.#received.bitsPerSecond,
-      droppedFrames: quality?.droppedVideoFrames ?? 0,
-      decodedFrames: quality?.totalVideoFrames ?? 0,
-      playbackRate: video.playbackRate,
+      ...videoFigures(video),
       reconnects: this.#recoveries,
       skips: 0,
       generation: (this.#hls?.latestLevelDetails?.fragments.at(-1)?.cc ?? 0) + 1,
-      width: video.videoWidth,
-      height: video.videoHeight,
       timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
     };
   }

@@ -1,6 +1,6 @@
 import type { InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
 import { AppendQueue } from './append-queue.ts';
-import { ByteRate } from './byte-rate.ts';
+import { ByteRate, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { LatencyController, type LatencyControllerOptions } from './latency-controller.ts';
@@ -103,22 +103,16 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   }
 
   get stats(): PlayerStats {
-    const video = this.#video;
-    const quality = video.getVideoPlaybackQuality?.();
     return {
       mode: 'ws',
       latency: this.#latency,
       playingDate: this.#playingDate,
       buffer: this.#bufferAhead(),
       bitrate: this.#received.bitsPerSecond,
-      droppedFrames: quality?.droppedVideoFrames ?? 0,
-      decodedFrames: quality?.totalVideoFrames ?? 0,
-      playbackRate: video.playbackRate,
+      ...videoFigures(this.#video),
       reconnects: this.#reconnects,
       skips: this.#skips,
       generation: this.#generation,
-      width: video.videoWidth,
-      height: video.videoHeight,
       timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
     };
   }

@@ -1,3 +1,19 @@
+/** Figures every player mode reports the same way. */
+
+import type { PlayerStats } from './events.ts';
+
+/** What the video element itself says: frames, size, rate. */
+export function videoFigures(video: HTMLVideoElement): Pick<PlayerStats, 'droppedFrames' | 'decodedFrames' | 'playbackRate' | 'width' | 'height'> {
+  const quality = video.getVideoPlaybackQuality?.();
+  return {
+    droppedFrames: quality?.droppedVideoFrames ?? 0,
+    decodedFrames: quality?.totalVideoFrames ?? 0,
+    playbackRate: video.playbackRate,
+    width: video.videoWidth,
+    height: video.videoHeight,
+  };
+}
+
 /** Bits per second received over a sliding window (2 s): the bitrate figure of every player mode. */
 export class ByteRate {
   readonly #windowMs: number;
