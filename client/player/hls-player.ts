@@ -19,6 +19,9 @@ export const HLS_CONFIG: Partial<HlsConfig> = Object.freeze({
   lowLatencyMode: true,
   // Near the live edge, play up to 10 % faster to get back to the target after a stall; hls.js leaves DVR playback alone.
   maxLiveSyncPlaybackRate: 1.1,
+  // Each stall moves the target latency back by this much: one part (200 ms) rather than hls.js's 1 s, which would
+  // more than double a 0.6 s PART-HOLD-BACK after a single stall.
+  liveSyncOnStallIncrease: 0.2,
   // fMP4 needs no transmuxing; a worker would need a blob: script, which the page's CSP does not allow.
   enableWorker: false,
   // The DVR window can be hours: keep only half a minute behind the playhead in the SourceBuffer.
@@ -92,13 +95,17 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
       const time = start === undefined || Number.isNaN(start) ? undefined : (dateMs - start) / 1000;
       return time !== undefined && this.#inSeekable(time) ? time : undefined;
     }
+    // The last segment dated at or before dateMs; a date between two segments' dates (clock jitter) goes to the earlier one.
     const fragments = this.#hls?.latestLevelDetails?.fragments ?? [];
+    let found: number | undefined;
     for (const fragment of fragments) {
       const date = fragment.programDateTime;
-      if (date === null || dateMs < date || dateMs >= date + fragment.duration * 1000) continue;
-      return fragment.start + (dateMs - date) / 1000;
+      if (date === null || date > dateMs) continue;
+      found = fragment.start + Math.min(fragment.duration, (dateMs - date) / 1000);
     }
-    return undefined;
+    const last = fragments.at(-1);
+    const end = last && last.programDateTime !== null ? last.programDateTime + last.duration * 1000 : -Infinity;
+    return dateMs <= end ? found : undefined;
   }
 
   /** Back to the live edge after seeking into the window. */

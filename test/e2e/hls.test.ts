@@ -92,14 +92,15 @@ test('hls.js in headless Chromium plays the live stream in low-latency mode, und
   const started = Date.now();
   const first = (await read(page)).currentTime;
   let last = first;
-  while (Date.now() - started < 5000) {
+  while (Date.now() - started < 6000) {
     const { currentTime, stats } = await read(page);
     last = currentTime;
     assert.equal(stats?.mode ?? 'hls', 'hls');
-    if (Date.now() - started > 2000 && stats?.latency !== undefined) latencies.push(stats.latency);
+    // hls.js starts at an independent part and then settles on PART-HOLD-BACK: measure once it has.
+    if (Date.now() - started > 3000 && stats?.latency !== undefined) latencies.push(stats.latency);
     await page.waitForTimeout(100);
   }
-  assert.ok(last - first >= 4, `currentTime advanced ${(last - first).toFixed(2)} s in 5 s`);
+  assert.ok(last - first >= 5, `currentTime advanced ${(last - first).toFixed(2)} s in 6 s`);
   const median = [...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)];
   console.log(`# LL-HLS latency (producer wallclock → shown, via PROGRAM-DATE-TIME) median ${median === undefined ? '—' : `${Math.round(median * 1000)} ms`} over the last 3 s`);
   assert.ok(median !== undefined && median > 0 && median < 1.5, `latency ${median} s`);

@@ -13,6 +13,8 @@ import type { HlsPart, HlsSegment } from './segment.ts';
 const EPS = 1e-4;
 /** Primary-track fragment durations sampled before PART-TARGET is fixed (the median of them is the frame duration). */
 const FRAME_SAMPLES = 5;
+/** Largest difference (ms) between a segment's prft date and the date that follows from the one before it that is smoothed away. */
+const MAX_DATE_CORRECTION_MS = 500;
 /** RFC 8216bis §4.4.4.9: every part but an INDEPENDENT=YES one and a segment's last lasts at least 85 % of PART-TARGET. */
 const MIN_PART_SHARE = 0.85;
 
@@ -323,13 +325,21 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
 
   #openSegment(first: Fragment, init: InitRecord): void {
     const decodeTime = first.info.decodeTime!;
+    const previous = this.store.segments.at(-1);
+    let programDateMs = programDate(first, init, decodeTime);
+    // Within a generation, dates follow the durations: per-segment prft jitter (tens of ms) would leave gaps and
+    // overlaps between segments' dates. A larger difference is a real clock step, and the prft wins.
+    if (previous && previous.generation === init.generation && previous.msn === this.#nextMsn - 1) {
+      const continued = previous.programDateMs + previous.duration * 1000;
+      if (Math.abs(continued - programDateMs) < MAX_DATE_CORRECTION_MS) programDateMs = continued;
+    }
     this.#open = {
       msn: this.#nextMsn++,
       generation: init.generation,
       discontinuity: this.#lastSegmentGeneration !== 0 && this.#lastSegmentGeneration !== init.generation,
       independent: first.keyframe,
       startTime: decodeTime,
-      programDateMs: programDate(first, init, decodeTime),
+      programDateMs,
       parts: [],
       duration: 0,
       size: 0,
