@@ -85,6 +85,12 @@ test('playlists: the type, a one-second cache for plain requests, 400 for bad or
   const plain = await playlist('demo');
   assert.equal(plain.response.headers.get('content-type'), 'application/vnd.apple.mpegurl');
   assert.equal(plain.response.headers.get('cache-control'), 'public, max-age=1');
+  assert.equal(plain.response.headers.get('vary'), 'Accept-Encoding');
+  // fetch asks for gzip and inflates it; a client that does not ask gets plain text.
+  assert.equal(plain.response.headers.get('content-encoding'), 'gzip');
+  const identity = await run('curl', ['-s', '-D', '-', `${server.http}/streams/demo/index.m3u8`]);
+  assert.doesNotMatch(identity.stdout, /content-encoding/i);
+  assert.match(identity.stdout, /#EXTM3U/);
   const lastMsn = plain.parsed.segments.filter((segment) => segment.uri).at(-1)!.msn;
   for (const [query, code] of [
     ['?_HLS_part=2', 'HLS_DIRECTIVE_INVALID'],

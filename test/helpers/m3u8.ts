@@ -33,8 +33,8 @@ export function attributes(list: string): Record<string, string> {
   return out;
 }
 
-export function parsePlaylist(text: string): ParsedPlaylist {
-  const lines = text.split('\n').filter((line) => line.length > 0);
+export function parsePlaylist(playlist: string | Buffer): ParsedPlaylist {
+  const lines = String(playlist).split('\n').filter((line) => line.length > 0);
   if (lines[0] !== '#EXTM3U') throw new Error('not a playlist');
   const tags = new Map<string, string>();
   const segments: ParsedSegment[] = [];

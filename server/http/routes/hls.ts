@@ -59,10 +59,24 @@ function park(res: UWS.HttpResponse, timeline: HlsTimeline, key: string, test: (
   });
 }
 
-function sendPlaylist(res: UWS.HttpResponse, timeline: HlsTimeline, directives: DeliveryDirectives, isAborted: () => boolean): void {
+function sendPlaylist(res: UWS.HttpResponse, timeline: HlsTimeline, directives: DeliveryDirectives, gzip: boolean, isAborted: () => boolean): void {
   if (isAborted()) return;
   const cache = directives.msn === undefined ? PLAYLIST_CACHE : blockingCache(timeline);
-  sendBody(res, 200, PLAYLIST_TYPE, timeline.playlist(directives.skip), [['Cache-Control', cache]]);
+  const headers: [string, string][] = [['Cache-Control', cache], ['Vary', 'Accept-Encoding']];
+  if (gzip) headers.push(['Content-Encoding', 'gzip']);
+  sendBody(res, 200, PLAYLIST_TYPE, timeline.playlist(directives.skip, gzip), headers);
+}
+
+/** Whether the client takes gzip: `Accept-Encoding` lists it (or `*`) without `q=0`. */
+function acceptsGzip(req: UWS.HttpRequest): boolean {
+  return req
+    .getHeader('accept-encoding')
+    .split(',')
+    .some((entry) => {
+      const [coding, ...params] = entry.trim().toLowerCase().split(';');
+      const q = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
+      return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0);
+    });
 }
 
 function sendMedia(res: UWS.HttpResponse, timeline: HlsTimeline, file: string, bytes: Buffer | undefined, isAborted: () => boolean): void {
@@ -87,15 +101,16 @@ export function hlsRoutes(router: Router, ctx: HttpContext): void {
       sendError(res, error as FragcastError);
       return;
     }
+    const gzip = acceptsGzip(req);
     // Every answer is a whole playlist with at least one segment: before the first, even a plain request waits.
     const ready = (): boolean => timeline.hasPlaylist && playlistHas(directives, timeline.position);
     if (ready()) {
-      sendPlaylist(res, timeline, directives, () => false);
+      sendPlaylist(res, timeline, directives, gzip, () => false);
       return;
     }
     const { msn, part } = directives;
     const what = msn === undefined ? 'segment' : part === undefined ? `segment ${msn}` : `part ${part} of segment ${msn}`;
-    park(res, timeline, `playlist ${msn ?? ''}.${part ?? ''}`, ready, what, (isAborted) => sendPlaylist(res, timeline, directives, isAborted));
+    park(res, timeline, `playlist ${msn ?? ''}.${part ?? ''}`, ready, what, (isAborted) => sendPlaylist(res, timeline, directives, gzip, isAborted));
   });
 
   router.route('get', '/streams/:name/hls/:file', (res, req) => {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { Logger } from '../../logger.ts';
 import { SafeEmitter } from '../../safe-emitter.ts';
 import type { Fragment, InitRecord } from '../../streams/fragment.ts';
@@ -84,7 +85,7 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
   readonly #frameSamples: number[] = [];
   #targetDuration: number | undefined;
   #version = 0;
-  readonly #rendered = new Map<boolean, { version: number; text: string }>();
+  readonly #rendered = new Map<string, { version: number; body: Buffer }>();
   #droppedFragments = 0;
   readonly #detach: () => void;
   #closed = false;
@@ -171,13 +172,18 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
     };
   }
 
-  /** The playlist as of now; rendered once per change and per kind (full or delta). */
-  playlist(skip: boolean): string {
-    const cached = this.#rendered.get(skip);
-    if (cached?.version === this.#version) return cached.text;
-    const text = renderPlaylist(this.view, { skip });
-    this.#rendered.set(skip, { version: this.#version, text });
-    return text;
+  /**
+   * The playlist as of now, rendered (and gzipped, RFC 8216bis §6.2.1 SHOULD)
+   * once per change and per kind, however many requests ask for it.
+   */
+  playlist(skip: boolean, gzip = false): Buffer {
+    const key = `${skip}${gzip}`;
+    const cached = this.#rendered.get(key);
+    if (cached?.version === this.#version) return cached.body;
+    const text = Buffer.from(renderPlaylist(this.view, { skip }));
+    const body = gzip ? gzipSync(text, { level: 6 }) : text;
+    this.#rendered.set(key, { version: this.#version, body });
+    return body;
   }
 
   init(generation: number): Buffer | undefined {
