@@ -35,8 +35,6 @@ function emptyPart(): PendingPart {
 
 export interface TimelineEvents {
   [event: string]: unknown[];
-  /** A part or segment was published, or markers changed. */
-  update: [];
   close: [];
 }
 
@@ -226,9 +224,9 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
     this.removeAllListeners();
   }
 
+  /** A part or segment was published, or the markers changed: a new playlist, and maybe answers for parked requests. */
   #bump(): void {
     this.#version++;
-    this.safeEmit('update');
     this.waiters.update();
   }
 
