@@ -34,6 +34,19 @@ export const ERRORS = {
   SNAPSHOT_DECODE_FAILED: { status: 500, message: 'ffmpeg could not decode the keyframe of stream "{stream}": {why}' },
   SNAPSHOT_TIMEOUT: { status: 504, message: 'Decoding the keyframe of stream "{stream}" took longer than {ms} ms' },
 
+  BODY_TOO_LARGE: { status: 413, message: 'Request body exceeds {limit} bytes' },
+  BODY_NOT_JSON: { status: 400, message: 'Request body is not valid JSON: {why}' },
+  CONTENT_TYPE_UNSUPPORTED: { status: 415, message: 'Content-Type must be {expected}, got "{got}"' },
+
+  // ── HLS (docs/hls.md) ───────────────────────────────────────────────
+  HLS_DIRECTIVE_INVALID: { status: 400, message: 'Delivery directive is invalid: {why}' },
+  HLS_DIRECTIVE_TOO_FAR: { status: 400, message: '{what} is too far ahead of the playlist (last segment {msn}, last part {part})' },
+  HLS_BLOCKING_TIMEOUT: { status: 503, message: 'Stream "{stream}" produced no {what} within {seconds} s' },
+  HLS_MEDIA_NOT_FOUND: { status: 404, message: '"{file}" is not in the HLS window of stream "{stream}"' },
+
+  // ── Timeline markers ────────────────────────────────────────────────
+  MARKER_INVALID: { status: 422, message: 'Marker is invalid: {why}' },
+
   // ── WebSocket viewers (close reasons; status is the close code) ─────
   WS_BINARY_FROM_VIEWER: { status: CloseCodes.BINARY_FROM_VIEWER, message: 'Viewers may not send binary messages' },
   WS_MESSAGE_TOO_LARGE: { status: CloseCodes.MESSAGE_TOO_BIG, message: 'Message exceeds {limit} bytes' },

@@ -10,6 +10,8 @@ import type { Logger } from './logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { StatsSampler, type StatsSamplerOptions } from './observability/stats-sampler.ts';
 import { Snapshots, type SnapshotOptions } from './outputs/snapshot/snapshots.ts';
+import { HlsOutput } from './outputs/hls/hls-output.ts';
+import type { HlsOptions } from './outputs/hls/options.ts';
 import { Viewers } from './outputs/viewers.ts';
 import type { KeyframeGateOptions } from './outputs/keyframe-gate.ts';
 import { Assets } from './http/assets.ts';
@@ -43,6 +45,8 @@ export interface FragcastOptions {
   readonly stats?: Partial<StatsSamplerOptions>;
   /** Node process metrics on /metrics. Default true. */
   readonly processMetrics?: boolean;
+  /** LL-HLS and its DVR window; defaults in HLS_DEFAULTS (server/outputs/hls/options.ts, docs/hls.md). */
+  readonly hls?: Partial<HlsOptions>;
 }
 
 /** A running fragcast: what tests and the CLI hold on to. */
@@ -56,6 +60,7 @@ export interface Fragcast {
   readonly stats: StatsSampler;
   /** Every route as `METHOD /pattern`. */
   readonly routes: readonly string[];
+  readonly hls: HlsOutput;
   readonly uwsNative: boolean;
   /** The configuration running now. */
   readonly config: LoadedConfig;
@@ -90,6 +95,8 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
   const snapshots = new Snapshots({ ffmpegPath: ffmpeg.path, logger: log.child({ module: 'snapshot' }), observer: metrics, snapshot: options.snapshot });
   const stats = new StatsSampler(registry, viewers, options.stats);
   metrics.watch({ registry, viewers, snapshots });
+  // Before any stream is added: every stream gets its HLS timeline (and DVR window) from its first byte.
+  const hls = new HlsOutput(registry, options.hls ?? {}, log.child({ module: 'hls' }));
   const assets = new Assets(options.assetsDir ?? DIST_DIR);
   if (assets.size === 0) log.error({ dir: assets.dir }, 'no client bundles found: run "npm run build" (pages will not play)');
 
@@ -137,6 +144,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     uws,
     registry,
     viewers,
+    hls,
     assets,
     logger: log.child({ module: 'http' }),
     snapshots,
@@ -159,6 +167,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     stats.close();
     watcher?.close();
     await registry.close();
+    hls.close();
     throw error;
   }
   stats.start();
@@ -173,6 +182,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     metrics,
     stats,
     routes: http.router.routes(),
+    hls,
     uwsNative: uws.native,
     get config() {
       return current;
@@ -187,6 +197,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
         viewers.closeAll('SERVER_SHUTTING_DOWN');
         await reloading;
         await registry.close();
+        hls.close();
       })();
       return closing;
     },

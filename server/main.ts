@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       `  ${base}${path}  player`,
       `  ${base}${path}/live.mp4  chunked MP4 (VLC, ffplay)`,
       `  ${base.replace('http', 'ws')}${path}/ws  WebSocket`,
+      `  ${base}${path}/index.m3u8  LL-HLS with a ${fragcast.hls.options.windowSeconds} s DVR window (Safari, hls.js, CDNs)`,
       `  ${base}${path}/snapshot.jpg  picture of the newest keyframe`,
     );
   }

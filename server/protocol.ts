@@ -59,7 +59,24 @@ export interface ErrorMessage {
   readonly message: string;
 }
 
-export type ServerMessage = InitMessage | KeyframeMessage | SkipMessage | PongMessage | ErrorMessage;
+/** A timeline marker, as the API lists it and the `marker` message carries it. */
+export interface MarkerDescription {
+  /** Unique, also across server restarts; the EXT-X-DATERANGE ID in the HLS playlist. */
+  readonly id: string;
+  readonly label: string;
+  /** The instant marked, RFC 3339 UTC with milliseconds (e.g. `2024-05-01T12:00:00.000Z`). */
+  readonly time: string;
+}
+
+/**
+ * Server → viewer: a timeline marker. Sent for every marker the stream
+ * holds right after the instant start, then for each new one as it is added.
+ */
+export interface MarkerMessage extends MarkerDescription {
+  readonly type: 'marker';
+}
+
+export type ServerMessage = InitMessage | KeyframeMessage | SkipMessage | PongMessage | ErrorMessage | MarkerMessage;
 
 /** Viewer → server. Unknown types are ignored, so old servers tolerate new players. */
 export interface PingMessage {

@@ -1,3 +1,5 @@
+import type { MarkerDescription } from '../../server/protocol.ts';
+
 /**
  * The player's events and errors, in the style of hls.js: one string enum of
  * events with a payload type each, and errors as events of one shape
@@ -18,6 +20,8 @@ export const PlayerEvent = {
   FRAME: 'frame',
   /** A new init generation began (source restart, new publisher). */
   GENERATION: 'generation',
+  /** A timeline marker became known (from the WebSocket or the HLS playlist); may repeat for one id. */
+  MARKER: 'marker',
   ERROR: 'error',
 } as const;
 export type PlayerEventName = (typeof PlayerEvent)[keyof typeof PlayerEvent];
@@ -32,6 +36,14 @@ export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
 export const ErrorDetails = {
   /** The WebSocket could not connect or closed; the player reconnects. */
   WS_CLOSED: 'wsClosed',
+  /** The WebSocket never connected (a proxy that blocks it, say); fatal, so the page can fall back to HLS. */
+  WS_UNAVAILABLE: 'wsUnavailable',
+  /** HLS loading failed (playlist, part or segment); hls.js retries. */
+  HLS_NETWORK: 'hlsNetworkError',
+  /** HLS media could not be appended or decoded; the player tries to recover. */
+  HLS_MEDIA: 'hlsMediaError',
+  /** This browser has neither MediaSource nor native HLS. */
+  HLS_UNSUPPORTED: 'hlsUnsupported',
   /** The server sent something that breaks the protocol (docs/protocol.md). */
   PROTOCOL_ERROR: 'protocolError',
   /** This browser has no MediaSource. */
@@ -58,9 +70,15 @@ export interface PlayerError {
   readonly message: string;
 }
 
+/** How a player gets the stream: WebSocket + MSE, or LL-HLS (hls.js, or the browser's own). */
+export type PlayerMode = 'ws' | 'hls';
+
 export interface PlayerStats {
+  readonly mode: PlayerMode;
   /** Glass-to-glass latency in seconds (producer wallclock of the shown frame to now), when known. */
   readonly latency: number | undefined;
+  /** Wallclock (Unix ms) at which the frame shown was produced (prft, or HLS PROGRAM-DATE-TIME), when known. */
+  readonly playingDate: number | undefined;
   /** Seconds buffered ahead of the playhead. */
   readonly buffer: number;
   /** Received bits per second over the last ~2 s. */
@@ -86,5 +104,6 @@ export interface PlayerEventMap {
   latency: PlayerStats;
   frame: { readonly mediaTime: number; readonly latency: number | undefined };
   generation: { readonly generation: number; readonly mime: string };
+  marker: MarkerDescription;
   error: PlayerError;
 }

@@ -1,5 +1,6 @@
 import type { CloseCodes, InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
 import { AppendQueue } from './append-queue.ts';
+import { ByteRate, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { LatencyController, type LatencyControllerOptions } from './latency-controller.ts';
@@ -18,6 +19,12 @@ export interface PlayerOptions {
   readonly reconnectMs?: number;
   readonly maxReconnectMs?: number;
   readonly latency?: Partial<LatencyControllerOptions>;
+  /**
+   * When the WebSocket has never opened after this many attempts, stop with a
+   * fatal WS_UNAVAILABLE error instead of retrying (the page falls back to
+   * HLS). Once it has opened, drops are always retried. Default: never.
+   */
+  readonly giveUpAfterFailures?: number;
 }
 
 /** A producer-time anchor: media at `presentation` (element timeline, s) was produced at `wallclockMs`. */
@@ -62,12 +69,14 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #bestRttMs = Infinity;
   #reconnects = 0;
   #failures = 0;
+  #everOpened = false;
+  #playingDate: number | undefined;
   #skips = 0;
   #started = false;
   #loadStartedAt = 0;
   #firstFrameAt: number | undefined;
   #latency: number | undefined;
-  #byteWindow: { t: number; bytes: number }[] = [];
+  readonly #received = new ByteRate();
   #timers: ReturnType<typeof setInterval>[] = [];
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
@@ -97,20 +106,16 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   }
 
   get stats(): PlayerStats {
-    const video = this.#video;
-    const quality = video.getVideoPlaybackQuality?.();
     return {
+      mode: 'ws',
       latency: this.#latency,
+      playingDate: this.#playingDate,
       buffer: this.#bufferAhead(),
-      bitrate: this.#bitrate(),
-      droppedFrames: quality?.droppedVideoFrames ?? 0,
-      decodedFrames: quality?.totalVideoFrames ?? 0,
-      playbackRate: video.playbackRate,
+      bitrate: this.#received.bitsPerSecond,
+      ...videoFigures(this.#video),
       reconnects: this.#reconnects,
       skips: this.#skips,
       generation: this.#generation,
-      width: video.videoWidth,
-      height: video.videoHeight,
       timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
       firstFrameAt: this.#firstFrameAt,
     };
@@ -136,7 +141,10 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #connect(): void {
     this.#checkContinuity = true;
     this.#transport.load(this.#options.url, {
-      onOpen: () => this.#ping(),
+      onOpen: () => {
+        this.#everOpened = true;
+        this.#ping();
+      },
       onMessage: (message) => this.#onMessage(message),
       onBinary: (data) => this.#onBinary(data),
       onClose: (code, reason) => this.#onClose(code, reason),
@@ -148,6 +156,12 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     if (code === SESSION_KICKED) {
       // An operator ended this viewer on purpose: reconnecting would undo that.
       this.#error(ErrorType.NETWORK, ErrorDetails.KICKED, true, `Disconnected by an operator (${code}${reason ? `: ${reason}` : ''})`);
+      return;
+    }
+    const giveUp = this.#options.giveUpAfterFailures;
+    if (!this.#everOpened && giveUp !== undefined && this.#failures + 1 >= giveUp) {
+      this.#error(ErrorType.NETWORK, ErrorDetails.WS_UNAVAILABLE, true, `The WebSocket did not connect in ${giveUp} attempts (${code}${reason ? `: ${reason}` : ''})`);
+      this.destroy();
       return;
     }
     const delay = Math.min(this.#options.maxReconnectMs ?? 10_000, (this.#options.reconnectMs ?? 500) * 2 ** this.#failures);
@@ -189,6 +203,9 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
         }
         return;
       }
+      case 'marker':
+        this.emit(PlayerEvent.MARKER, { id: message.id, label: message.label, time: message.time });
+        return;
       case 'error':
         return;
     }
@@ -247,7 +264,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   }
 
   #onBinary(data: ArrayBuffer): void {
-    this.#byteWindow.push({ t: performance.now(), bytes: data.byteLength });
+    this.#received.add(data.byteLength);
     if (this.#expectInitSegment) {
       this.#expectInitSegment = false;
       this.#failures = 0;
@@ -377,6 +394,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     anchor ??= this.#anchors[0];
     if (anchor) {
       const producedAtMs = anchor.wallclockMs + (mediaTime - anchor.presentation) * 1000;
+      this.#playingDate = producedAtMs;
       this.#latency = (shownAtMs + this.#clockOffsetMs - producedAtMs) / 1000;
     }
     this.emit(PlayerEvent.FRAME, { mediaTime, latency: anchor ? this.#latency : undefined });
@@ -395,14 +413,6 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #bufferAhead(): number {
     const end = this.#bufferedEnd();
     return end === undefined ? 0 : Math.max(0, end - this.#video.currentTime);
-  }
-
-  #bitrate(): number {
-    const now = performance.now();
-    while (this.#byteWindow.length && now - this.#byteWindow[0]!.t > 2000) this.#byteWindow.shift();
-    let bytes = 0;
-    for (const entry of this.#byteWindow) bytes += entry.bytes;
-    return (bytes * 8) / 2;
   }
 
   #error(type: ErrorTypeName, details: ErrorDetailName, fatal: boolean, message: string): void {

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors.ts';
 import type { OutputKind, SessionSnapshot } from '../outputs/viewer-session.ts';
+import type { HlsOutput } from '../outputs/hls/hls-output.ts';
 import type { Viewers } from '../outputs/viewers.ts';
 import type { SourceState } from '../sources/source.ts';
 import type { StreamEntry } from '../streams/registry.ts';
@@ -34,14 +35,19 @@ export interface StreamSummary {
     readonly lastError: { code: ErrorCode; message: string; atMs: number } | null;
   };
   readonly ingest: { readonly bytes: number; readonly fragments: number; readonly keyframes: number; readonly inputErrors: number; readonly lastFragmentMs: number | null };
+  /** The LL-HLS timeline: its DVR window and the requests parked on it; null before the stream's first segment. */
+  readonly hls: { readonly segments: number; readonly seconds: number; readonly memoryBytes: number; readonly spillBytes: number; readonly parked: number } | null;
+  /** Timeline markers of the stream (GET /api/streams/NAME/markers lists them). */
+  readonly markers: number;
   readonly links: { readonly player: string; readonly ws: string; readonly mp4: string; readonly hls: string; readonly snapshot: string; readonly snapshotMp4: string };
 }
 
 const round3 = (value: number): number => Number(value.toFixed(3));
 
 /** What the home page and `GET /api/streams[/NAME]` show of a stream. */
-export function summarizeStream({ stream, source, lastError }: StreamEntry, viewers: Viewers): StreamSummary {
+export function summarizeStream({ stream, source, lastError }: StreamEntry, viewers: Viewers, hls: HlsOutput): StreamSummary {
   const init = stream.init;
+  const dvr = hls.timeline(stream.name)?.stats;
   const base = `/streams/${stream.name}`;
   const gop = stream.cache.lastComplete;
   const exit = source.lastExit;
@@ -70,12 +76,13 @@ export function summarizeStream({ stream, source, lastError }: StreamEntry, view
       lastExit: exit ? { code: exit.code, signal: exit.signal, ranForMs: exit.ranForMs, reason: exit.reason ?? null } : null,
       lastError: lastError ?? null,
     },
+    hls: dvr ? { segments: dvr.segments, seconds: round3(dvr.seconds), memoryBytes: dvr.memoryBytes, spillBytes: dvr.spillBytes, parked: dvr.parked } : null,
+    markers: stream.markers.list().length,
     ingest: { bytes: stats.bytesIn, fragments: stats.fragmentsIn, keyframes: stats.keyframesIn, inputErrors: stats.inputErrors, lastFragmentMs: stats.lastFragmentMs ?? null },
     links: {
       player: base,
       ws: `${base}/ws`,
       mp4: `${base}/live.mp4`,
-      // Served by the HLS output (its own issue); linked here so every way to watch is in one place.
       hls: `${base}/index.m3u8`,
       snapshot: `${base}/snapshot.jpg`,
       snapshotMp4: `${base}/snapshot.mp4`,

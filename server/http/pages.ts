@@ -4,13 +4,17 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Pages load only fragcast's own bundles; media comes from blob: (MSE) or the server itself. */
+/**
+ * Pages load only fragcast's own bundles; media comes from blob: (MSE) or
+ * the server itself (native HLS). data: is for the empty WebVTT track hls.js
+ * attaches to carry playlist metadata.
+ */
 export const PAGE_HEADERS: readonly (readonly [string, string])[] = Object.freeze([
   ['Content-Type', 'text/html; charset=utf-8'],
   ['Cache-Control', 'no-cache'],
   [
     'Content-Security-Policy',
-    "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
+    "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob: data:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
   ],
   ['Referrer-Policy', 'same-origin'],
 ]);
@@ -51,7 +55,17 @@ const STYLE = `
   .legend { font-size: 12px; color: #c9d1d9; display: flex; flex-wrap: wrap; gap: 4px 12px; min-height: 16px; }
   .legend i { display: inline-block; width: 10px; height: 3px; margin-right: 5px; vertical-align: middle; }
   #sessions td, #sessions th { font-size: 14px; } #sessions td.num, #sessions th.num { text-align: right; font-variant-numeric: tabular-nums; }
-  button { background: #2a2d31; color: #e8e8e8; border: 1px solid #3a3f45; border-radius: 4px; padding: 2px 10px; cursor: pointer; }
+  .controls { max-width: 1280px; margin: 10px auto 0; display: flex; gap: 16px; align-items: center; font-size: 14px; }
+  .controls label { margin-right: 10px; } .note { color: #e0b060; }
+  button { background: #23272c; color: #e8e8e8; border: 1px solid #3a3f45; border-radius: 4px; padding: 3px 10px; cursor: pointer; }
+  button:disabled { opacity: .45; cursor: default; }
+  .timeline { position: relative; max-width: 1280px; height: 14px; margin: 10px auto; background: #23272c; border-radius: 7px; }
+  .timeline.seekable { cursor: pointer; }
+  .playhead { position: absolute; top: -3px; width: 4px; height: 20px; margin-left: -2px; background: #6cb4ff; border-radius: 2px; pointer-events: none; }
+  .tick { position: absolute; top: -5px; width: 10px; height: 24px; margin-left: -5px; padding: 0; background: #e0b060; border: 0; border-radius: 3px; }
+  .markers { max-width: 1280px; margin: 0 auto; font-size: 14px; }
+  .markers h2 { font-size: 15px; font-weight: 500; color: #9aa3ad; margin: 16px 0 6px; }
+  .markers ol { margin: 0; padding-left: 20px; } .markers li { margin: 4px 0; } .markers time { color: #9aa3ad; font-variant-numeric: tabular-nums; }
 `;
 
 function layout(title: string, body: string, script: string): string {
@@ -172,12 +186,26 @@ export function playerPage(stream: StreamSummary): string {
   return layout(
     `${stream.name} · fragcast`,
     `<main>
-<div class="player" id="player" data-stream="${name}" data-ws="${escapeHtml(stream.links.ws)}">
+<div class="player" id="player" data-stream="${name}" data-ws="${escapeHtml(stream.links.ws)}" data-hls="${escapeHtml(stream.links.hls)}">
   <video id="video" muted autoplay playsinline></video>
   <div class="overlay" id="overlay">connecting…</div>
   <div class="status" id="status"></div>
 </div>
-<p class="links">Also: <a href="${escapeHtml(stream.links.mp4)}">live.mp4</a> (VLC, ffplay, &lt;video src&gt;) · WebSocket <code>${escapeHtml(stream.links.ws)}</code></p>
+<div class="controls">
+  <span role="radiogroup" aria-label="Playback mode">
+    <label><input type="radio" name="mode" value="ws" checked> WebSocket (MSE)</label>
+    <label><input type="radio" name="mode" value="hls"> LL-HLS</label>
+  </span>
+  <button type="button" id="live" hidden>Live</button>
+  <span class="note" id="mode-note"></span>
+</div>
+<div class="timeline" id="timeline" title="The DVR window (LL-HLS) or the buffer (WebSocket)"><div class="playhead" id="playhead"></div></div>
+<section class="markers">
+  <h2>Markers</h2>
+  <ol id="markers"></ol>
+  <p class="empty" id="markers-empty">No markers yet. Add one with <code>POST /api/streams/${name}/markers</code> and <code>{"label": "…"}</code>.</p>
+</section>
+<p class="links">Also: <a href="${escapeHtml(stream.links.mp4)}">live.mp4</a> (VLC, ffplay, &lt;video src&gt;) · <a href="${escapeHtml(stream.links.hls)}">index.m3u8</a> (LL-HLS: Safari, hls.js, ffmpeg) · WebSocket <code>${escapeHtml(stream.links.ws)}</code></p>
 </main>`,
     'player-page.js',
   );

@@ -4,6 +4,7 @@ import type { UWS } from './uws.ts';
 /** HTTP status lines uWS needs spelled out. */
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
+  201: 'Created',
   202: 'Accepted',
   204: 'No Content',
   304: 'Not Modified',
@@ -16,6 +17,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   426: 'Upgrade Required',
   500: 'Internal Server Error',
@@ -74,4 +76,26 @@ export function answerLater(res: UWS.HttpResponse): () => boolean {
 /** The answer for a failure that may not be a FragcastError (a bug): logged by the caller, answered as a 500 in the one shape. */
 export function asFragcastError(error: unknown): FragcastError {
   return error instanceof FragcastError ? error : new FragcastError('INTERNAL_ERROR', { why: String((error as Error)?.message ?? error) }, { cause: error });
+}
+
+/**
+ * Sends a whole body of known length without letting uWS copy what the
+ * socket cannot take at once: tryEnd writes what fits, and onWritable
+ * resumes from the offset the socket reached. A slow client of a large
+ * segment then costs a reference to the shared buffer, not a copy of it.
+ * `isAborted` tells whether the client went away (the caller's onAborted).
+ */
+export function sendBuffer(res: UWS.HttpResponse, status: number, headers: Iterable<readonly [string, string]>, body: Uint8Array, isAborted: () => boolean): void {
+  if (isAborted()) return;
+  res.cork(() => {
+    writeHead(res, status, headers);
+    const start = res.getWriteOffset();
+    const [ok, done] = res.tryEnd(body, body.length);
+    if (ok || done) return;
+    res.onWritable((offset) => {
+      if (isAborted()) return true;
+      const [sent] = res.tryEnd(body.subarray(offset - start), body.length);
+      return sent;
+    });
+  });
 }

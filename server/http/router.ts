@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { StatsSampler } from '../observability/stats-sampler.ts';
+import type { HlsOutput } from '../outputs/hls/hls-output.ts';
 import type { KeyframeGateOptions } from '../outputs/keyframe-gate.ts';
 import type { Snapshots } from '../outputs/snapshot/snapshots.ts';
 import type { Viewers } from '../outputs/viewers.ts';
@@ -23,6 +24,7 @@ export interface HttpContext {
   readonly uws: LoadedUws;
   readonly registry: StreamRegistry;
   readonly viewers: Viewers;
+  readonly hls: HlsOutput;
   readonly assets: Assets;
   readonly logger: Logger;
   readonly snapshots: Snapshots;

@@ -2,8 +2,10 @@ import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
 import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
+import { hlsRoutes } from './routes/hls.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { liveMp4Routes } from './routes/live-mp4.ts';
+import { markerRoutes } from './routes/markers.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { snapshotRoutes } from './routes/snapshot.ts';
@@ -38,6 +40,8 @@ export class HttpServer {
     ingestRoutes(router, options);
     wsMseRoutes(router, options);
     liveMp4Routes(router, options);
+    hlsRoutes(router, options);
+    markerRoutes(router, options);
     snapshotRoutes(router, options);
     healthRoutes(router, options);
     // Operator routes: admin authentication (a later issue) goes in front of these.

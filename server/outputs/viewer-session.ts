@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
+import type { Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
 import { CLOSE, KeyframeGate, SEND, type KeyframeGateOptions } from './keyframe-gate.ts';
 
@@ -82,6 +83,8 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   protected abstract endTransport(reason: ErrorCode): void;
   /** Called when the gate resumes a viewer that had been skipping, before the keyframe is written. */
   protected onResume(_skippedInEpisode: number): void {}
+  /** A marker was added to the stream's timeline; outputs with a way to tell the viewer override this. */
+  onMarker(_marker: Marker): void {}
 
   /** Sends the current init and the newest GOP: the instant start. */
   start(): void {

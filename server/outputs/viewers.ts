@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
+import type { Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
 import { OUTPUT_KINDS, type KeyframeSentObserver, type OutputKind, type ViewerSession } from './viewer-session.ts';
 
@@ -140,13 +141,16 @@ export class Viewers {
     const onInit = (init: InitRecord): void => {
       for (const session of sessions) session.onInit(init);
     };
+    const onMarker = (marker: Marker): void => {
+      for (const session of sessions) session.onMarker(marker);
+    };
     const onClose = (): void => {
       for (const session of [...sessions]) session.close('STREAM_CLOSED');
     };
-    stream.on('fragments', onFragments).on('init', onInit).on('close', onClose);
+    stream.on('fragments', onFragments).on('init', onInit).on('marker', onMarker).on('close', onClose);
     const audience: StreamAudience = {
       sessions,
-      detach: () => stream.off('fragments', onFragments).off('init', onInit).off('close', onClose),
+      detach: () => stream.off('fragments', onFragments).off('init', onInit).off('marker', onMarker).off('close', onClose),
     };
     this.#audiences.set(stream, audience);
     return audience;

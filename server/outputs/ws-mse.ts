@@ -1,6 +1,7 @@
 import { ERRORS, FragcastError, type ErrorCode } from '../errors.ts';
 import { PROTOCOL_VERSION, type InitMessage, type KeyframeMessage, type ServerMessage } from '../protocol.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
+import { describeMarker, type Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
 import { ViewerSession } from './viewer-session.ts';
@@ -88,6 +89,20 @@ export class WsMseSession extends ViewerSession {
       this.#sendJson({ type: 'pong', ...(typeof message.id === 'number' ? { id: message.id } : {}), serverTime: Date.now() });
     }
     // Unknown types are ignored, so that older servers tolerate newer players.
+  }
+
+  /** The instant start, then the stream's markers: the page lists them without asking the API. */
+  override start(): void {
+    super.start();
+    if (this.closed) return;
+    this.#ws.cork(() => {
+      for (const marker of this.stream.markers.list()) this.onMarker(marker);
+    });
+  }
+
+  override onMarker(marker: Marker): void {
+    if (this.closed) return;
+    this.#sendJson({ type: 'marker', ...describeMarker(marker) });
   }
 
   protected bufferedBytes(): number {

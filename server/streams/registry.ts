@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { FragcastError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { SafeEmitter } from '../safe-emitter.ts';
 import type { Source, SourceExit } from '../sources/source.ts';
 import type { GopCacheOptions } from './gop-cache.ts';
 import { Stream } from './stream.ts';
@@ -75,6 +76,12 @@ interface LiveEntry {
   endedOnPurpose: boolean;
 }
 
+export interface RegistryEvents {
+  [event: string]: unknown[];
+  /** A stream was added, just before its source starts. Outputs that record every stream (HLS) attach here. */
+  added: [Stream];
+}
+
 /**
  * The running streams by name, each wired to its source: source bytes go
  * into the stream; malformed input restarts the source; the end of a run
@@ -82,12 +89,14 @@ interface LiveEntry {
  * configuration, and runs on-demand sources while their stream has
  * consumers.
  */
-export class StreamRegistry {
+export class StreamRegistry extends SafeEmitter<RegistryEvents> {
   readonly #entries = new Map<string, LiveEntry>();
   readonly #log: Logger;
 
   constructor(logger: Logger) {
+    super();
     this.#log = logger;
+    this.onListenerError = (error, event) => logger.error({ err: error, event }, 'registry listener failed');
   }
 
   get(name: string): Stream | undefined {
@@ -122,6 +131,7 @@ export class StreamRegistry {
     stream.on('init', (init) => log.info({ generation: init.generation, mime: init.info.mime }, 'new init segment'));
     stream.on('demand', (count) => this.#onDemand(entry, count));
     this.#entries.set(name, entry);
+    this.safeEmit('added', stream);
     this.#wire(entry, source);
     return stream;
   }

@@ -3,6 +3,7 @@ import { Fmp4Reader } from '../media/fmp4-reader.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
 import type { Fragment, InitRecord } from './fragment.ts';
 import { GopCache, type GopCacheOptions } from './gop-cache.ts';
+import { MarkerStore, type Marker, type MarkerInput, type MarkerOptions } from './markers.ts';
 
 export interface StreamEvents {
   [event: string]: unknown[];
@@ -14,6 +15,8 @@ export interface StreamEvents {
   'input-error': [MediaError];
   /** How many consumers (viewers, variants) hold the stream now: on-demand sources start and stop by it. */
   demand: [number];
+  /** A timeline marker was added. */
+  marker: [Marker];
   close: [];
 }
 
@@ -25,15 +28,21 @@ export interface StreamStats {
   readonly lastFragmentMs: number | undefined;
 }
 
+export interface StreamOptions {
+  readonly cache?: Partial<GopCacheOptions>;
+  readonly markers?: Partial<MarkerOptions>;
+}
+
 /**
- * One live stream: the current init (with its generation), a GOP cache, and
- * the fragments announced to whoever subscribed. A stream parses bytes that
+ * One live stream: the current init (with its generation), a GOP cache, its
+ * timeline markers, and the fragments announced to whoever subscribed. A stream parses bytes that
  * its owner writes in; it knows neither its source nor its outputs.
  */
 export class Stream extends SafeEmitter<StreamEvents> {
   readonly name: string;
   #cache: GopCache;
   #demand = 0;
+  readonly markers: MarkerStore;
   #init: InitRecord | undefined;
   #generation = 0;
   #seq = 0;
@@ -45,10 +54,11 @@ export class Stream extends SafeEmitter<StreamEvents> {
   #lastFragmentMs: number | undefined;
   #closed = false;
 
-  constructor(name: string, options: { cache?: Partial<GopCacheOptions> } = {}) {
+  constructor(name: string, options: StreamOptions = {}) {
     super();
     this.name = name;
     this.#cache = new GopCache(options.cache);
+    this.markers = new MarkerStore(options.markers);
   }
 
   get cache(): GopCache {
@@ -160,6 +170,13 @@ export class Stream extends SafeEmitter<StreamEvents> {
       this.#inputFailed(error);
     }
     this.#reader.reset();
+  }
+
+  /** Adds a marker to the timeline and announces it. */
+  addMarker(input: MarkerInput): Marker {
+    const marker = this.markers.add(input);
+    this.safeEmit('marker', marker);
+    return marker;
   }
 
   close(): void {

@@ -15,13 +15,13 @@ export function apiRoutes(router: Router, ctx: HttpContext): void {
   const log = ctx.logger.child({ module: 'api' });
 
   router.route('get', '/api/streams', (res) => {
-    sendJson(res, 200, { streams: [...registry.entries()].map((entry) => summarizeStream(entry, viewers)) });
+    sendJson(res, 200, { streams: [...registry.entries()].map((entry) => summarizeStream(entry, viewers, ctx.hls)) });
   });
 
   router.route('get', '/api/streams/:name', (res, req) => {
     const stream = streamFor(ctx, res, req);
     if (!stream) return;
-    sendJson(res, 200, summarizeStream(registry.entry(stream.name)!, viewers));
+    sendJson(res, 200, summarizeStream(registry.entry(stream.name)!, viewers, ctx.hls));
   });
 
   router.route('post', '/api/streams/:name/restart', (res, req) => {

@@ -9,14 +9,14 @@ export function pageRoutes(router: Router, ctx: HttpContext): void {
   const { registry, viewers, assets } = ctx;
 
   router.route('get', '/', (res, req) => {
-    const streams = [...registry.entries()].map((entry) => summarizeStream(entry, viewers));
+    const streams = [...registry.entries()].map((entry) => summarizeStream(entry, viewers, ctx.hls));
     sendBody(res, 200, 'text/html; charset=utf-8', homePage(streams, originOf(req, 'HOST')), PAGE_HEADERS);
   });
 
   router.route('get', '/streams/:name', (res, req) => {
     const stream = streamFor(ctx, res, req);
     if (!stream) return;
-    sendBody(res, 200, 'text/html; charset=utf-8', playerPage(summarizeStream(registry.entry(stream.name)!, viewers)), PAGE_HEADERS);
+    sendBody(res, 200, 'text/html; charset=utf-8', playerPage(summarizeStream(registry.entry(stream.name)!, viewers, ctx.hls)), PAGE_HEADERS);
   });
 
   router.route('get', '/assets/:file', (res, req) => {

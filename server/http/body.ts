@@ -1,0 +1,52 @@
+import { FragcastError } from '../errors.ts';
+import type { UWS } from './uws.ts';
+
+/**
+ * Reads a small JSON request body. The size limit is checked against
+ * Content-Length before anything is read and again on every chunk, so a
+ * client cannot make fragcast buffer more than `limit` bytes. Calls `done`
+ * once with the parsed value or a FragcastError (BODY_TOO_LARGE,
+ * BODY_NOT_JSON, CONTENT_TYPE_UNSUPPORTED); never after the client left.
+ * Must be called inside the request handler (it reads headers).
+ */
+export function readJsonBody(res: UWS.HttpResponse, req: UWS.HttpRequest, limit: number, done: (value: unknown, error: FragcastError | undefined, aborted: () => boolean) => void): void {
+  let aborted = false;
+  const isAborted = (): boolean => aborted;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  const type = req.getHeader('content-type');
+  if (!/^application\/json\s*(?:;|$)/i.test(type)) {
+    done(undefined, new FragcastError('CONTENT_TYPE_UNSUPPORTED', { expected: 'application/json', got: type.slice(0, 80) }), isAborted);
+    return;
+  }
+  const declared = Number(req.getHeader('content-length') || '0');
+  if (declared > limit) {
+    done(undefined, new FragcastError('BODY_TOO_LARGE', { limit }), isAborted);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  res.onData((chunk, isLast) => {
+    if (finished || aborted) return;
+    size += chunk.byteLength;
+    if (size > limit) {
+      finished = true;
+      done(undefined, new FragcastError('BODY_TOO_LARGE', { limit }), isAborted);
+      return;
+    }
+    // uWS reuses the chunk's memory after this callback: copy it.
+    chunks.push(Buffer.from(new Uint8Array(chunk)));
+    if (!isLast) return;
+    finished = true;
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+    } catch (error) {
+      done(undefined, new FragcastError('BODY_NOT_JSON', { why: (error as Error).message.slice(0, 120) }), isAborted);
+      return;
+    }
+    done(value, undefined, isAborted);
+  });
+}
