@@ -164,3 +164,17 @@ test('GET /api/config and POST /api/reload answer the documented shapes', async 
   const refused = (await documented('/api/reload', '/api/reload', 409, { method: 'POST' })) as { error: { code: string } };
   assert.equal(refused.error.code, 'RELOAD_UNAVAILABLE');
 });
+
+test('markers: POST answers 201 with the marker, GET lists it, bad bodies get their codes', async () => {
+  const created = (await documented('/api/streams/{name}/markers', '/api/streams/demo/markers', 201, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ label: 'goal' }),
+  })) as { marker: { id: string; label: string } };
+  assert.equal(created.marker.label, 'goal');
+  const list = (await documented('/api/streams/{name}/markers', '/api/streams/demo/markers', 200)) as { markers: { id: string }[] };
+  assert.ok(list.markers.some((m) => m.id === created.marker.id));
+  await documented('/api/streams/{name}/markers', '/api/streams/demo/markers', 422, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: '' }) });
+  await documented('/api/streams/{name}/markers', '/api/streams/demo/markers', 415, { method: 'POST', body: '{"label":"x"}' });
+  await documented('/api/streams/{name}/markers', '/api/streams/nope/markers', 404);
+});
