@@ -50,6 +50,9 @@ export interface FanoutResult {
   readonly serverRssMB: number;
   readonly fdsBefore: number;
   readonly fdsAfter: number;
+  /** Whether viewers received at the offered rate before the window (else the machine was saturated). */
+  readonly steady: boolean;
+  readonly settleSeconds: number;
 }
 
 /** Joins viewers' (prft, receive) samples with the server's (prft, arrival) log. */
@@ -63,6 +66,26 @@ function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]
     }
   }
   return histogram;
+}
+
+/**
+ * Waits until the viewers, together, receive at the rate the server ingests
+ * (within 5 % over one second): the backlog of the connection ramp (each new
+ * viewer gets a GOP at once) has drained. Gives up after 20 s: then the
+ * machine cannot carry the load and the result is marked not steady.
+ */
+async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean): Promise<{ steady: boolean; seconds: number }> {
+  const started = performance.now();
+  await sleep(2000);
+  if (churning) return { steady: true, seconds: (performance.now() - started) / 1000 };
+  for (let i = 0; i < 18; i++) {
+    const [a, ingestA] = [await load.snapshot(), (await server.stats()).ingestBytes];
+    await sleep(1000);
+    const [b, ingestB] = [await load.snapshot(), (await server.stats()).ingestBytes];
+    const offered = ingestB < 0 ? undefined : (ingestB - ingestA) * clients;
+    if (offered === undefined || Math.abs((b.bytes - a.bytes) / offered - 1) < 0.05) return { steady: true, seconds: (performance.now() - started) / 1000 };
+  }
+  return { steady: false, seconds: (performance.now() - started) / 1000 };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,7 +123,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         snap = await load.snapshot();
       } while (!options.lifeMs && snap.connected < options.clients && Date.now() < rampDeadline);
       log(`  ${options.server}: ${snap.connected}/${options.clients} viewers connected; settling`);
-      await sleep(2000);
+      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined);
+      log(`  ${settle.steady ? 'steady' : 'NOT steady (saturated)'} after ${settle.seconds.toFixed(1)} s`);
       load.reset();
       slow?.reset();
       const cpuStart = server.figures().cpuSeconds;
@@ -141,6 +165,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         serverRssMB: figures.rssBytes / 2 ** 20,
         fdsBefore,
         fdsAfter: server.figures().openFds,
+        steady: settle.steady,
+        settleSeconds: settle.seconds,
       };
     } finally {
       await Promise.all([load.stop(), slow?.stop()]);

@@ -36,12 +36,13 @@ export const pct = (ratio: number | undefined): string => (ratio === undefined ?
 export const ms = (value: number | undefined): string => (value === undefined ? '—' : `${value.toFixed(1)} ms`);
 
 /** The standard row of a fan-out measurement. */
-export const FANOUT_COLUMNS = ['server', 'viewers', 'delivered', 'worst viewer', 'Mbit/s out', 'server-added p50', 'p99', 'server CPU (cores)', 'peak RSS', 'disconnects'] as const;
+export const FANOUT_COLUMNS = ['server', 'viewers', 'steady', 'delivered', 'worst viewer', 'Mbit/s out', 'server-added p50', 'p99', 'server CPU (cores)', 'peak RSS', 'disconnects'] as const;
 
 export function fanoutRow(label: string, r: FanoutResult): (string | number)[] {
   return [
     label,
     r.clients,
+    r.steady ? `yes (${r.settleSeconds.toFixed(0)} s)` : '**no**',
     pct(r.delivered),
     pct(r.worstViewer),
     r.throughputMbps.toFixed(0),
