@@ -33,6 +33,9 @@ interface ClockAnchor {
   readonly wallclockMs: number;
 }
 
+/** How long after the start the player jumps to the live edge instead of speeding up. */
+const STARTUP_JUMP_MS = 2000;
+
 /** A new (re)connection's first fragment more than this far from the buffered end means a new timeline. */
 const CONTINUITY_BEHIND_S = 30;
 const CONTINUITY_AHEAD_S = 10;
@@ -73,6 +76,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #playingDate: number | undefined;
   #skips = 0;
   #started = false;
+  #startedAt = 0;
   #loadStartedAt = 0;
   #firstFrameAt: number | undefined;
   #latency: number | undefined;
@@ -356,11 +360,18 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     if (!this.#started) {
       // Instant start: the GOP replay buffered up to a second; begin at the live edge, not at the keyframe.
       this.#started = true;
+      this.#startedAt = performance.now();
       video.currentTime = Math.max(buffered.start(buffered.length - 1), buffered.end(buffered.length - 1) - this.#controller.options.targetBuffer);
       void video.play().catch((error: unknown) => this.#error(ErrorType.OTHER, ErrorDetails.AUTOPLAY_BLOCKED, false, `play() was refused: ${String(error)}`));
       return;
     }
     if (video.paused && !video.ended) return;
+    // The start may come before the whole replay is appended (it arrives as a burst of messages):
+    // for the first seconds, jump to the live edge rather than win it back slowly with the rate.
+    if (performance.now() - this.#startedAt < STARTUP_JUMP_MS && rangeEnd - current > this.#controller.options.targetBuffer + 0.2) {
+      video.currentTime = rangeEnd - this.#controller.options.targetBuffer;
+      return;
+    }
     const decision = this.#controller.decide({ currentTime: current, bufferedEnd: rangeEnd, nextRangeStart: this.#waiting || nextRangeStart !== undefined ? nextRangeStart : undefined });
     if (decision.seekTo !== undefined && Math.abs(decision.seekTo - current) > 0.05) video.currentTime = decision.seekTo;
     if (video.playbackRate !== decision.playbackRate) video.playbackRate = decision.playbackRate;

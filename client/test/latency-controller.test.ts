@@ -13,7 +13,7 @@ test('speeds up gently when behind and slows down when the buffer runs thin', ()
   const behind = controller.decide({ currentTime: 10, bufferedEnd: 10.7, nextRangeStart: undefined });
   assert.equal(behind.playbackRate, 1.1);
   assert.equal(behind.seekTo, undefined);
-  const far = controller.decide({ currentTime: 10, bufferedEnd: 12, nextRangeStart: undefined });
+  const far = controller.decide({ currentTime: 10, bufferedEnd: 11.2, nextRangeStart: undefined });
   assert.equal(far.playbackRate, 1.15, 'clamped at maxRate');
   const thin = controller.decide({ currentTime: 10, bufferedEnd: 10.1, nextRangeStart: undefined });
   assert.equal(thin.playbackRate, 0.95);
