@@ -3,17 +3,11 @@ import { Worker } from 'node:worker_threads';
 import { Histogram } from './histogram.ts';
 import type { ViewerWorkerOptions, ViewerWorkerReport } from './viewer-worker.ts';
 
-export interface LoadSnapshot {
-  readonly connected: number;
-  readonly connects: number;
-  readonly disconnects: number;
-  readonly errors: number;
-  readonly bytes: number;
-  readonly messages: number;
-  readonly perViewerBytes: number[];
+/** The workers' reports summed: counters added up, delays merged into one histogram. */
+export type LoadSnapshot = Omit<ViewerWorkerReport, 'type' | 'delays' | 'samples'> & {
   readonly delays: Histogram;
   readonly samples: Float64Array[];
-}
+};
 
 /**
  * Viewers spread over worker threads (one per core by default), so the load

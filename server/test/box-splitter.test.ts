@@ -3,16 +3,7 @@ import { test } from 'node:test';
 import { MediaError } from '../errors.ts';
 import { BoxSplitter, type SplitBox } from '../media/box-splitter.ts';
 import { fixture } from '../../test/helpers/fixtures.ts';
-
-/** Deterministic PRNG (mulberry32) so a failing split can be replayed from its seed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../../test/helpers/random.ts';
 
 function split(input: Buffer, chunkSizes: () => number): { type: string; offset: number; hex: string }[] {
   const splitter = new BoxSplitter();

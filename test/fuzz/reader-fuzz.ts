@@ -10,6 +10,7 @@ import { MediaError } from '../../server/errors.ts';
 import { MAX_BOX_SIZE } from '../../server/media/box.ts';
 import { Fmp4Reader } from '../../server/media/fmp4-reader.ts';
 import { fixture, ROOT, type FixtureName } from '../helpers/fixtures.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 export interface FuzzOptions {
   readonly iterations: number;
@@ -39,16 +40,6 @@ export interface FuzzReport {
   readonly peakPendingBytes: number;
   readonly heapGrowthMB: number;
   readonly findings: FuzzFinding[];
-}
-
-/** mulberry32: small, fast, reproducible from a seed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Box {
@@ -167,7 +158,7 @@ const SEED_BYTES = 160_000;
 const SLOW_MS = 1000;
 
 export function runFuzz(options: FuzzOptions): FuzzReport {
-  const random = rng(options.seed);
+  const random = seededRandom(options.seed);
   const dir = options.findingsDir ?? `${ROOT}.cache/fuzz`;
   const seeds = SEEDS.map((name) => {
     const whole = fixture(name);
