@@ -48,6 +48,10 @@ export interface FanoutResult {
   readonly serverCores: number;
   readonly serverPeakRssMB: number;
   readonly serverRssMB: number;
+  /** RSS before any viewer connected: the stream's own memory (GOP cache, HLS DVR window, code). */
+  readonly serverBaselineRssMB: number;
+  /** (peak RSS - baseline) per viewer, in KB. */
+  readonly rssPerViewerKB: number;
   readonly fdsBefore: number;
   readonly fdsAfter: number;
   /** Whether viewers received at the offered rate before the window (else the machine was saturated). */
@@ -105,7 +109,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
   const server = await ServerUnderTest.start(options.server, options.mediaPath);
   try {
     await sleep(1500); // the source's first GOP
-    const fdsBefore = server.figures().openFds;
+    const before = server.figures();
+    const fdsBefore = before.openFds;
     const path = options.protocol === 'ws' ? server.ready.wsPath : server.ready.httpPath;
     if (!path) throw new Error(`${options.server} has no ${options.protocol} output`);
     const connectPerSecond = options.connectPerSecond ?? 2000;
@@ -163,6 +168,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         serverCores: (figures.cpuSeconds - cpuStart) / seconds,
         serverPeakRssMB: figures.peakRssBytes / 2 ** 20,
         serverRssMB: figures.rssBytes / 2 ** 20,
+        serverBaselineRssMB: before.rssBytes / 2 ** 20,
+        rssPerViewerKB: (figures.peakRssBytes - before.rssBytes) / 1024 / Math.max(1, options.clients + (options.slow?.clients ?? 0)),
         fdsBefore,
         fdsAfter: server.figures().openFds,
         steady: settle.steady,

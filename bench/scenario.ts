@@ -36,7 +36,7 @@ export const pct = (ratio: number | undefined): string => (ratio === undefined ?
 export const ms = (value: number | undefined): string => (value === undefined ? '—' : `${value.toFixed(1)} ms`);
 
 /** The standard row of a fan-out measurement. */
-export const FANOUT_COLUMNS = ['server', 'viewers', 'steady', 'delivered', 'worst viewer', 'Mbit/s out', 'server-added p50', 'p99', 'server CPU (cores)', 'peak RSS', 'disconnects'] as const;
+export const FANOUT_COLUMNS = ['server', 'viewers', 'steady', 'delivered', 'worst viewer', 'Mbit/s out', 'server-added p50', 'p99', 'server CPU (cores)', 'RSS before → peak', 'per viewer', 'disconnects'] as const;
 
 export function fanoutRow(label: string, r: FanoutResult): (string | number)[] {
   return [
@@ -49,7 +49,8 @@ export function fanoutRow(label: string, r: FanoutResult): (string | number)[] {
     ms(r.serverDelayP50),
     ms(r.serverDelayP99),
     r.serverCores.toFixed(2),
-    `${r.serverPeakRssMB.toFixed(0)} MB`,
+    `${r.serverBaselineRssMB.toFixed(0)} → ${r.serverPeakRssMB.toFixed(0)} MB`,
+    `${r.rssPerViewerKB.toFixed(1)} KB`,
     r.disconnects,
   ];
 }
