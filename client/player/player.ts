@@ -33,6 +33,9 @@ interface ClockAnchor {
   readonly wallclockMs: number;
 }
 
+/** A playhead this close to the end of its buffered range, with a later range, is stuck at a gap. */
+const GAP_EDGE_S = 0.1;
+
 /** How long after the start the player jumps to the live edge instead of speeding up. */
 const STARTUP_JUMP_MS = 2000;
 
@@ -84,7 +87,6 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #timers: ReturnType<typeof setInterval>[] = [];
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #destroyed = false;
-  #waiting = false;
 
   constructor(video: HTMLVideoElement, options: PlayerOptions) {
     super();
@@ -329,12 +331,10 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   // ── playback ──────────────────────────────────────────────────────
 
   readonly #onWaiting = (): void => {
-    this.#waiting = true;
     this.emit(PlayerEvent.STALLED, { buffer: this.#bufferAhead() });
   };
 
   readonly #onPlaying = (): void => {
-    this.#waiting = false;
     this.emit(PlayerEvent.PLAYING, {});
   };
 
@@ -349,7 +349,9 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     for (let i = 0; i < buffered.length; i++) {
       if (current >= buffered.start(i) - 0.01 && current <= buffered.end(i)) {
         rangeEnd = buffered.end(i);
-        nextRangeStart = undefined;
+        // At the very end of a range with media after a gap (a reconnect whose first keyframe came after
+        // what was buffered): the playhead is stuck there, not playing; jump the gap.
+        if (i + 1 < buffered.length && rangeEnd - current < GAP_EDGE_S) nextRangeStart = buffered.start(i + 1);
         break;
       }
       if (buffered.start(i) > current) {
@@ -372,7 +374,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       video.currentTime = rangeEnd - this.#controller.options.targetBuffer;
       return;
     }
-    const decision = this.#controller.decide({ currentTime: current, bufferedEnd: rangeEnd, nextRangeStart: this.#waiting || nextRangeStart !== undefined ? nextRangeStart : undefined });
+    const decision = this.#controller.decide({ currentTime: current, bufferedEnd: nextRangeStart === undefined ? rangeEnd : buffered.end(buffered.length - 1), nextRangeStart });
     if (decision.seekTo !== undefined && Math.abs(decision.seekTo - current) > 0.05) video.currentTime = decision.seekTo;
     if (video.playbackRate !== decision.playbackRate) video.playbackRate = decision.playbackRate;
   }
