@@ -17,6 +17,9 @@ export interface WsTransport {
 /** Largest text message a viewer may send. Control messages are tiny; anything bigger is abuse. */
 export const MAX_VIEWER_MESSAGE_BYTES = 4096;
 
+/** Control messages are averaged over this many seconds: a player's burst (a ping, a mode change) never trips the limit. */
+export const VIEWER_MESSAGE_WINDOW_SECONDS = 5;
+
 /** RFC 6455 §5.5: a close frame's payload is at most 125 bytes, 2 of them the code. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -62,14 +65,28 @@ function keyframeStamp(fragment: Fragment): Buffer {
 export class WsMseSession extends ViewerSession {
   readonly output = 'ws' as const;
   readonly #ws: WsTransport;
+  /** Control messages per second a viewer may send (limits.viewer_messages). */
+  readonly #messageRate: number;
+  /** Messages the viewer may still send now: a token bucket VIEWER_MESSAGE_WINDOW_SECONDS deep. */
+  #messageAllowance: number;
+  #allowanceAt = performance.now();
 
-  constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>) {
+  constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, messagesPerSecond = 20) {
     super(stream, remoteAddress, gate);
     this.#ws = ws;
+    this.#messageRate = messagesPerSecond;
+    this.#messageAllowance = messagesPerSecond * VIEWER_MESSAGE_WINDOW_SECONDS;
   }
 
-  /** A text or binary message from the viewer. Binary and oversized messages end the session with a close code. */
+  /** A text or binary message from the viewer. Binary, oversized and too frequent messages end the session with a close code. */
   receive(data: ArrayBuffer, isBinary: boolean): void {
+    const now = performance.now();
+    this.#messageAllowance = Math.min(this.#messageRate * VIEWER_MESSAGE_WINDOW_SECONDS, this.#messageAllowance + ((now - this.#allowanceAt) / 1000) * this.#messageRate);
+    this.#allowanceAt = now;
+    if (--this.#messageAllowance < 0) {
+      this.close('WS_MESSAGE_RATE');
+      return;
+    }
     if (isBinary) {
       this.close('WS_BINARY_FROM_VIEWER');
       return;
@@ -133,6 +150,7 @@ export class WsMseSession extends ViewerSession {
       stream: this.stream.name,
       limit: MAX_VIEWER_MESSAGE_BYTES,
       seconds: this.gate.options.maxBehindMs / 1000,
+      rate: this.#messageRate,
     });
     const text = Buffer.from(error.message).subarray(0, MAX_CLOSE_REASON_BYTES).toString('utf8');
     this.#ws.end(ERRORS[reason].status, text);
