@@ -13,7 +13,7 @@ import { isValidStreamName } from '../streams/stream-name.ts';
 import { doorOf, type Access, type Door } from './access.ts';
 import type { Assets } from './assets.ts';
 import type { Limits } from './limits.ts';
-import { sendError } from './respond.ts';
+import { markHead, sendError } from './respond.ts';
 import type { LoadedUws, UWS } from './uws.ts';
 
 type Method = 'get' | 'head' | 'post' | 'put' | 'del' | 'patch' | 'options';
@@ -71,6 +71,7 @@ export class Router {
     const door = doorOf(name, pattern);
     const gate = this.#gate;
     this.app[method](pattern, (res, req) => {
+      if (method === 'head') markHead(res);
       if (gate(door, res, req)) handler(res, req);
     });
     return this;
@@ -105,6 +106,7 @@ export class Router {
   fallback(): void {
     this.app.any('/*', (res, req) => {
       const method = req.getCaseSensitiveMethod();
+      if (method.toUpperCase() === 'HEAD') markHead(res);
       const url = req.getUrl().slice(0, 200);
       const allow = this.allowed(url);
       if (allow) sendError(res, new FragcastError('METHOD_NOT_ALLOWED', { method, url }), [['Allow', allow]]);
