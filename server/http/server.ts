@@ -1,5 +1,6 @@
-import { createSecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
 import { configRoutes } from './routes/config.ts';
@@ -42,6 +43,18 @@ function checkTlsFiles(tls: TlsFiles): void {
   } catch (error) {
     throw new FragcastError('TLS_UNAVAILABLE', { why: (error as Error).message }, { cause: error });
   }
+}
+
+/** A port number free on `host` now (the kernel's pick, released at once). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /**
@@ -98,12 +111,14 @@ export class HttpServer {
     return router;
   }
 
-  listen(): Promise<number> {
-    return this.#listen(this.#app, this.#options.port).then((socket) => {
-      this.#listenSocket = socket;
-      this.#port = this.#options.uws.uws.us_socket_local_port(socket as unknown as UWS.us_socket);
-      return this.#port;
-    });
+  async listen(): Promise<number> {
+    // A port the kernel picks (0) cannot take a second listener (Linux gives autobound ports no SO_REUSEPORT):
+    // with TLS, whose reload needs one, fragcast picks a free port number itself and binds that.
+    const port = this.#options.tls && this.#options.port === 0 ? await freePort(this.#options.host) : this.#options.port;
+    const socket = await this.#listen(this.#app, port);
+    this.#listenSocket = socket;
+    this.#port = this.#options.uws.uws.us_socket_local_port(socket as unknown as UWS.us_socket);
+    return this.#port;
   }
 
   #listen(app: UWS.TemplatedApp, port: number): Promise<UWS.us_listen_socket> {
@@ -119,17 +134,20 @@ export class HttpServer {
   /**
    * Reads the TLS files again (SIGHUP): a new TLS app with the same routes
    * starts listening on the same port (uSockets listens with SO_REUSEPORT),
-   * then the old one stops listening. New connections get the new
-   * certificate; open ones keep theirs until they end. uWS 20.30 cannot
-   * swap the certificate of a running app (addServerName only adds SNI
-   * names beside the default one), hence the new app. A bad file changes
-   * nothing: TLS_UNAVAILABLE is thrown and the old certificate stays.
+   * then the old one stops listening: no moment without a listener. New
+   * connections get the new certificate; open ones keep theirs until they
+   * end. uWS 20.30 cannot swap the certificate of a running app
+   * (addServerName only adds SNI names beside the default one), hence the
+   * new app. A bad file changes nothing: TLS_UNAVAILABLE (or
+   * LISTEN_FAILED) is thrown and the old certificate stays.
    */
   async reloadCertificates(): Promise<void> {
-    if (!this.#options.tls || !this.#listenSocket) return;
+    const old = this.#listenSocket;
+    if (!this.#options.tls || !old) return;
     const router = this.#mount();
+    const close = (socket: UWS.us_listen_socket): void => this.#options.uws.uws.us_listen_socket_close(socket);
     const socket = await this.#listen(router.app, this.#port);
-    this.#options.uws.uws.us_listen_socket_close(this.#listenSocket);
+    close(old);
     this.#listenSocket = socket;
     this.#app = router.app;
   }
