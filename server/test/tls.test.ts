@@ -28,7 +28,7 @@ function presentedName(port: number, ca: string): Promise<string> {
     const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
       const name = socket.getPeerCertificate().subject.CN;
       socket.destroy();
-      resolve(Array.isArray(name) ? name[0]! : name);
+      resolve(String(Array.isArray(name) ? name[0] : name));
     });
     socket.on('error', reject);
   });
