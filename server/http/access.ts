@@ -32,6 +32,10 @@ export type Door = 'public' | 'viewer' | 'admin' | 'publisher';
 const DOORS: readonly (readonly [method: RegExp, pattern: RegExp, door: Door])[] = [
   [/^GET$/, /^\/$/, 'public'],
   [/^GET$/, /^\/assets\/:file$/, 'public'],
+  // The embeddable player's code (issue 5): tells nothing of any stream.
+  [/^GET$/, /^\/(embed|player)\.js$/, 'public'],
+  // CORS preflights: browsers send them without credentials, and they answer only which methods and headers may follow.
+  [/^OPTIONS$/, /^\/streams\/:name\/\*$/, 'public'],
   [/^GET$/, /^\/(healthz|readyz)$/, 'public'],
   [/^GET$/, /^\/api\/streams$/, 'public'],
   [/^(GET|HEAD)$/, /^\/streams\/:name(\/[^/]+|\/hls\/:file)?$/, 'viewer'],

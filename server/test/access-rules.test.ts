@@ -119,6 +119,9 @@ test('every route has a door, and a route the table does not name cannot be regi
   assert.equal(doorOf('GET', '/metrics'), 'admin');
   assert.equal(doorOf('PUT', '/ingest/:name'), 'publisher');
   assert.equal(doorOf('GET', '/healthz'), 'public');
+  assert.equal(doorOf('GET', '/embed.js'), 'public');
+  assert.equal(doorOf('OPTIONS', '/streams/:name/*'), 'public');
+  assert.equal(doorOf('OPTIONS', '/api/*'), 'admin', 'no preflight opens the API');
   assert.throws(() => doorOf('GET', '/debug/heap'), /has no door in server\/http\/access\.ts/);
   assert.throws(() => doorOf('DELETE', '/streams/:name'), /has no door/);
 });
