@@ -94,9 +94,12 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
   const env = options.env ?? {};
   let current = options.config ?? resolveConfig(options.demo === false ? { streams: {} } : BUILT_IN_CONFIG, undefined, env);
   const startup = current.config;
-  if (!isLoopbackHost(options.host) && startup.admin.token === undefined && options.adminToken === undefined && !startup.admin.allow_insecure && !options.allowInsecureAdmin) {
+  // Beyond loopback, the operator routes need a token (docs/security.md): at startup, and after every reload.
+  const checkAdminExposure = (config: LoadedConfig['config']): void => {
+    if (isLoopbackHost(options.host) || config.admin.token !== undefined || options.adminToken !== undefined || config.admin.allow_insecure || options.allowInsecureAdmin) return;
     throw new FragcastError('ADMIN_TOKEN_REQUIRED', { host: options.host });
-  }
+  };
+  checkAdminExposure(startup);
 
   const uws = loadUws({ allowFallback: options.allowUwsFallback ?? false });
   if (!uws.native) log.warn({ why: uws.failure }, 'running on the uWebSockets.js JavaScript fallback: expect a fraction of the native throughput');
@@ -138,6 +141,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
       let next: LoadedConfig;
       try {
         next = loadConfigFile(file, env);
+        checkAdminExposure(next.config);
       } catch (error) {
         const issues = error instanceof ConfigError ? error.issues : undefined;
         log.error({ trigger, file, issues, err: issues ? undefined : (error as Error).message }, 'configuration reload refused; nothing changed');

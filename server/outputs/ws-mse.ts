@@ -4,6 +4,7 @@ import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import { describeMarker, type Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
+import { TokenBucket } from '../token-bucket.ts';
 import { ViewerSession } from './viewer-session.ts';
 
 /** The part of a uWS WebSocket this output uses (uWS's WebSocket satisfies it; tests may pass a fake). */
@@ -67,23 +68,19 @@ export class WsMseSession extends ViewerSession {
   readonly #ws: WsTransport;
   /** Control messages per second a viewer may send (limits.viewer_messages). */
   readonly #messageRate: number;
-  /** Messages the viewer may still send now: a token bucket VIEWER_MESSAGE_WINDOW_SECONDS deep. */
-  #messageAllowance: number;
-  #allowanceAt = performance.now();
+  /** The messages it may send: that rate, VIEWER_MESSAGE_WINDOW_SECONDS deep. */
+  readonly #messageAllowance: TokenBucket;
 
   constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, messagesPerSecond = 20) {
     super(stream, remoteAddress, gate);
     this.#ws = ws;
     this.#messageRate = messagesPerSecond;
-    this.#messageAllowance = messagesPerSecond * VIEWER_MESSAGE_WINDOW_SECONDS;
+    this.#messageAllowance = new TokenBucket(messagesPerSecond, messagesPerSecond * VIEWER_MESSAGE_WINDOW_SECONDS);
   }
 
   /** A text or binary message from the viewer. Binary, oversized and too frequent messages end the session with a close code. */
   receive(data: ArrayBuffer, isBinary: boolean): void {
-    const now = performance.now();
-    this.#messageAllowance = Math.min(this.#messageRate * VIEWER_MESSAGE_WINDOW_SECONDS, this.#messageAllowance + ((now - this.#allowanceAt) / 1000) * this.#messageRate);
-    this.#allowanceAt = now;
-    if (--this.#messageAllowance < 0) {
+    if (!this.#messageAllowance.take(1)) {
       this.close('WS_MESSAGE_RATE');
       return;
     }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { FragcastError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
+import { TokenBucket } from '../token-bucket.ts';
 import type { Source, SourceEvents, SourceExit, SourceState } from './source.ts';
 
 export interface PushSourceOptions {
@@ -42,9 +43,8 @@ interface CurrentPublisher {
   readonly startedAt: number;
   readonly timer: NodeJS.Timeout;
   readonly remote: string;
-  /** Bytes the publisher may still send now (the token bucket of BITRATE_BURST_SECONDS). */
-  allowance: number;
-  refilledAt: number;
+  /** Bytes the publisher may send: max_bitrate, BITRATE_BURST_SECONDS ahead. */
+  readonly allowance: TokenBucket;
 }
 
 function digest(text: string): Buffer {
@@ -119,8 +119,9 @@ export class PushSource extends SafeEmitter<SourceEvents> implements Source {
       const seconds = this.#options.idleTimeoutMs / 1000;
       this.#kick(new FragcastError('PUBLISHER_IDLE', { stream, seconds }), `idle for ${seconds} s`);
     }, this.#options.idleTimeoutMs);
-    const now = performance.now();
-    this.#current = { publisher, transport, startedAt: Date.now(), timer, remote: remoteAddress, allowance: this.#burstBytes, refilledAt: now };
+    const bytesPerSecond = this.#options.maxBitrate / 8;
+    const allowance = new TokenBucket(bytesPerSecond, bytesPerSecond * BITRATE_BURST_SECONDS);
+    this.#current = { publisher, transport, startedAt: Date.now(), timer, remote: remoteAddress, allowance };
     this.#log.info({ publisher: id, remote: remoteAddress }, 'publisher connected');
     this.#setState('starting');
     this.safeEmit('start', { pid: undefined });
@@ -148,17 +149,9 @@ export class PushSource extends SafeEmitter<SourceEvents> implements Source {
     return Promise.resolve();
   }
 
-  get #burstBytes(): number {
-    return (this.#options.maxBitrate / 8) * BITRATE_BURST_SECONDS;
-  }
-
   /** Takes `bytes` from the publisher's allowance; kicks it (PUBLISHER_BITRATE_EXCEEDED) when there is not enough. */
   #withinBitrate(current: CurrentPublisher, bytes: number): boolean {
-    const now = performance.now();
-    current.allowance = Math.min(this.#burstBytes, current.allowance + ((now - current.refilledAt) / 1000) * (this.#options.maxBitrate / 8));
-    current.refilledAt = now;
-    current.allowance -= bytes;
-    if (current.allowance >= 0) return true;
+    if (current.allowance.take(bytes)) return true;
     const { stream, maxBitrate } = this.#options;
     this.#kick(new FragcastError('PUBLISHER_BITRATE_EXCEEDED', { stream, limit: maxBitrate, seconds: BITRATE_BURST_SECONDS }), 'over max_bitrate');
     return false;

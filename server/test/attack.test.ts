@@ -84,13 +84,13 @@ streams:
   const during = footprint(child.pid!);
   t.diagnostic(`attack: ${report.outcomes.length} in ${report.seconds.toFixed(1)} s; ${JSON.stringify(report.byKind)}`);
 
-  for (const { kind, status, code } of report.outcomes) {
+  for (const { kind, status, code, error } of report.outcomes) {
     if (kind === 'raw garbage' || kind === 'slowloris') {
       assert.ok(status === 0 || (status >= 400 && status < 500), `${kind}: ${status}`);
     } else if (kind.startsWith('ws ')) {
       assert.ok([4400, 1009, 4429, 429].includes(status), `${kind}: ${status}`);
     } else {
-      assert.ok(status >= 400 && status < 500, `${kind}: ${status} ${code}`);
+      assert.ok(status >= 400 && status < 500, `${kind}: ${status} ${code ?? ''} ${error ?? ''}`);
       assert.ok(code, `${kind}: ${status} without the JSON error shape`);
     }
   }

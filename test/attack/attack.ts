@@ -35,6 +35,8 @@ export interface AttackOutcome {
   readonly kind: string;
   readonly status: number;
   readonly code: string | undefined;
+  /** Why there was no answer, when the client saw an error. */
+  readonly error?: string;
 }
 
 export interface AttackReport {
@@ -52,8 +54,8 @@ function http(kind: string, path: string, options: Parameters<typeof request>[1]
     try {
       const response = await request(`${base(target)}${path}`, { localAddress: from, maxBytes: 64 * 1024, timeoutMs: 8000, ...options });
       return { kind, status: response.status, code: errorCode(response) };
-    } catch {
-      return { kind, status: 0, code: undefined };
+    } catch (error) {
+      return { kind, status: 0, code: undefined, error: (error as Error).message };
     }
   };
 }
