@@ -35,8 +35,30 @@ export const ERRORS = {
   SNAPSHOT_TIMEOUT: { status: 504, message: 'Decoding the keyframe of stream "{stream}" took longer than {ms} ms' },
 
   BODY_TOO_LARGE: { status: 413, message: 'Request body exceeds {limit} bytes' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request body did not arrive within {seconds} s' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers exceed {limit} bytes' },
   BODY_NOT_JSON: { status: 400, message: 'Request body is not valid JSON: {why}' },
   CONTENT_TYPE_UNSUPPORTED: { status: 415, message: 'Content-Type must be {expected}, got "{got}"' },
+
+  // ── Access control (docs/security.md) ───────────────────────────────
+  ACCESS_CREDENTIALS_MISSING: { status: 401, message: 'Stream "{stream}" is not public: {how}' },
+  LINK_EXPIRED: { status: 403, message: 'The link to stream "{stream}" expired at {expired}' },
+  LINK_INVALID: { status: 403, message: 'The link is not signed for stream "{stream}" (forged, altered, malformed, or for another stream)' },
+  TOKEN_INVALID: { status: 403, message: 'The token is not valid: {why}' },
+  TOKEN_EXPIRED: { status: 403, message: 'The token expired at {expired}' },
+  TOKEN_STREAM_NOT_ALLOWED: { status: 403, message: 'The token does not open stream "{stream}"' },
+  IP_NOT_ALLOWED: { status: 403, message: 'Address {address} may not reach {what}' },
+  ADMIN_TOKEN_MISSING: { status: 401, message: 'Operator routes need the admin token (Authorization: Bearer TOKEN)' },
+  ADMIN_TOKEN_INVALID: { status: 403, message: 'The admin token is wrong' },
+  ADMIN_PASSWORD_INVALID: { status: 401, message: 'The admin token given as the Basic authentication password is wrong' },
+  CROSS_SITE_REFUSED: { status: 403, message: 'A cross-site {method} carrying the browser\'s stored credentials is refused (Origin {origin})' },
+  LINK_SIGNING_UNAVAILABLE: { status: 409, message: 'Cannot mint a link to stream "{stream}": {why}' },
+  LINK_REQUEST_INVALID: { status: 422, message: 'The link request is invalid: {why}' },
+
+  // ── Limits (docs/security.md) ───────────────────────────────────────
+  STREAM_VIEWER_LIMIT: { status: 503, message: 'Stream "{stream}" has its maximum of {limit} viewers; retry later' },
+  SERVER_VIEWER_LIMIT: { status: 503, message: 'The server has its maximum of {limit} viewers; retry later' },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'Address {address} has its maximum of {limit} viewer connections open' },
 
   // ── HLS (docs/hls.md) ───────────────────────────────────────────────
   HLS_DIRECTIVE_INVALID: { status: 400, message: 'Delivery directive is invalid: {why}' },
@@ -50,6 +72,7 @@ export const ERRORS = {
   // ── WebSocket viewers (close reasons; status is the close code) ─────
   WS_BINARY_FROM_VIEWER: { status: CloseCodes.BINARY_FROM_VIEWER, message: 'Viewers may not send binary messages' },
   WS_MESSAGE_TOO_LARGE: { status: CloseCodes.MESSAGE_TOO_BIG, message: 'Message exceeds {limit} bytes' },
+  WS_MESSAGE_RATE: { status: CloseCodes.TOO_MANY_MESSAGES, message: 'Viewers may send at most {rate} control messages per second' },
   VIEWER_TOO_SLOW: { status: CloseCodes.VIEWER_TOO_SLOW, message: 'Viewer stayed behind the live edge for more than {seconds} s' },
   STREAM_CLOSED: { status: CloseCodes.STREAM_CLOSED, message: 'Stream "{stream}" was removed' },
   STREAM_REINIT: { status: CloseCodes.STREAM_REINIT, message: 'Stream "{stream}" restarted with a new init segment; reconnect to continue' },
@@ -81,6 +104,7 @@ export const ERRORS = {
   PUBLISH_UNAUTHORIZED: { status: 401, message: 'Publishing to "{stream}" needs its publish key (Authorization: Bearer KEY, or ?key=KEY)' },
   PUBLISHER_CONFLICT: { status: 409, message: 'Stream "{stream}" already has a publisher; one at a time' },
   PUBLISHER_IDLE: { status: 408, message: 'The publisher of "{stream}" sent nothing for {seconds} s' },
+  PUBLISHER_BITRATE_EXCEEDED: { status: 429, message: 'The publisher of "{stream}" sent more than {limit} bit/s (over {seconds} s)' },
   PUBLISHER_MEDIA_INVALID: { status: 422, message: 'The media pushed to "{stream}" is not fragmented MP4: {why}' },
   INGEST_CLOSED: { status: 410, message: 'Stream "{stream}" stopped taking pushed media (removed or reconfigured)' },
 
@@ -97,6 +121,13 @@ export const ERRORS = {
       'Use Node 20 on glibc >= 2.27 (linux x64/arm64, macOS, Windows), or start with --allow-uws-fallback to accept it',
   },
   LISTEN_FAILED: { status: 500, message: 'Could not listen on {host}:{port} (in use, or not permitted)' },
+  ADMIN_TOKEN_REQUIRED: {
+    status: 500,
+    message:
+      'Listening on {host}, which is not a loopback address, without an admin token would open the operator routes (/api, /stats, /metrics) to the network. ' +
+      'Set admin.token (or FRAGCAST_ADMIN_TOKEN), or accept it with admin.allow_insecure: true (or --allow-insecure-admin)',
+  },
+  TLS_UNAVAILABLE: { status: 500, message: 'The TLS certificate and key could not be loaded: {why}' },
   INVALID_ARGUMENT: { status: 400, message: '{what}' },
 } as const satisfies Record<string, ErrorSpec>;
 

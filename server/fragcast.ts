@@ -15,6 +15,9 @@ import type { HlsOptions } from './outputs/hls/options.ts';
 import { Viewers } from './outputs/viewers.ts';
 import type { KeyframeGateOptions } from './outputs/keyframe-gate.ts';
 import { Assets } from './http/assets.ts';
+import { Access } from './http/access.ts';
+import { isLoopbackHost } from './http/cidr.ts';
+import { Limits } from './http/limits.ts';
 import { HttpServer } from './http/server.ts';
 import { loadUws } from './http/uws.ts';
 import { createSource, type SourceContext } from './sources/from-config.ts';
@@ -47,6 +50,10 @@ export interface FragcastOptions {
   readonly processMetrics?: boolean;
   /** LL-HLS and its DVR window; defaults in HLS_DEFAULTS (server/outputs/hls/options.ts, docs/hls.md). */
   readonly hls?: Partial<HlsOptions>;
+  /** The admin token when the configuration sets none (FRAGCAST_ADMIN_TOKEN). */
+  readonly adminToken?: string | undefined;
+  /** Listen on a non-loopback address without an admin token (--allow-insecure-admin). */
+  readonly allowInsecureAdmin?: boolean;
 }
 
 /** A running fragcast: what tests and the CLI hold on to. */
@@ -62,6 +69,13 @@ export interface Fragcast {
   readonly routes: readonly string[];
   readonly hls: HlsOutput;
   readonly uwsNative: boolean;
+  /** Serving HTTPS and WSS (listen.tls). */
+  readonly secure: boolean;
+  /** Who may pass which door; also mints signed links. */
+  readonly access: Access;
+  readonly limits: Limits;
+  /** Reads the listen.tls files again (SIGHUP); throws TLS_UNAVAILABLE and keeps the running certificate when they are bad. */
+  reloadCertificates(): Promise<void>;
   /** The configuration running now. */
   readonly config: LoadedConfig;
   /**
@@ -80,6 +94,12 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
   const env = options.env ?? {};
   let current = options.config ?? resolveConfig(options.demo === false ? { streams: {} } : BUILT_IN_CONFIG, undefined, env);
   const startup = current.config;
+  // Beyond loopback, the operator routes need a token (docs/security.md): at startup, and after every reload.
+  const checkAdminExposure = (config: LoadedConfig['config']): void => {
+    if (isLoopbackHost(options.host) || config.admin.token !== undefined || options.adminToken !== undefined || config.admin.allow_insecure || options.allowInsecureAdmin) return;
+    throw new FragcastError('ADMIN_TOKEN_REQUIRED', { host: options.host });
+  };
+  checkAdminExposure(startup);
 
   const uws = loadUws({ allowFallback: options.allowUwsFallback ?? false });
   if (!uws.native) log.warn({ why: uws.failure }, 'running on the uWebSockets.js JavaScript fallback: expect a fraction of the native throughput');
@@ -121,6 +141,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
       let next: LoadedConfig;
       try {
         next = loadConfigFile(file, env);
+        checkAdminExposure(next.config);
       } catch (error) {
         const issues = error instanceof ConfigError ? error.issues : undefined;
         log.error({ trigger, file, issues, err: issues ? undefined : (error as Error).message }, 'configuration reload refused; nothing changed');
@@ -138,29 +159,35 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
   };
   const watcher = current.file && options.watchConfig !== false ? watchConfigFile(current.file, () => reload('file changed').catch(() => {})) : undefined;
 
-  const http = new HttpServer({
-    host: options.host,
-    port: options.port,
-    uws,
-    registry,
-    viewers,
-    hls,
-    assets,
-    logger: log.child({ module: 'http' }),
-    snapshots,
-    metrics,
-    stats,
-    gateFor: (name) => {
-      const stream = current.config.streams[name];
-      return { ...(stream ? gateOptions(stream) : {}), ...options.gate };
-    },
-    control: {
-      config: () => redactConfig(current),
-      reload: () => reload('api'),
-    },
-  });
+  const access = new Access({ config: () => current.config, adminToken: options.adminToken });
+  const limits = new Limits(viewers, () => current.config);
+  let http: HttpServer;
   let port: number;
   try {
+    http = new HttpServer({
+      host: options.host,
+      port: options.port,
+      tls: startup.listen.tls,
+      access,
+      limits,
+      uws,
+      registry,
+      viewers,
+      hls,
+      assets,
+      logger: log.child({ module: 'http' }),
+      snapshots,
+      metrics,
+      stats,
+      gateFor: (name) => {
+        const stream = current.config.streams[name];
+        return { ...(stream ? gateOptions(stream) : {}), ...options.gate };
+      },
+      control: {
+        config: () => redactConfig(current),
+        reload: () => reload('api'),
+      },
+    });
     port = await http.listen();
   } catch (error) {
     snapshots.close();
@@ -184,6 +211,10 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
     routes: http.router.routes(),
     hls,
     uwsNative: uws.native,
+    secure: http.secure,
+    access,
+    limits,
+    reloadCertificates: () => http.reloadCertificates(),
     get config() {
       return current;
     },

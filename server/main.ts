@@ -4,6 +4,7 @@ import { loadConfigFile, type LoadedConfig } from './config/load.ts';
 import { redactConfig } from './config/redact.ts';
 import { FragcastError } from './errors.ts';
 import { startFragcast } from './fragcast.ts';
+import { signLink } from './http/signed-links.ts';
 import { createLogger } from './logger.ts';
 
 /** How long a graceful stop may take before fragcast exits anyway. */
@@ -27,6 +28,43 @@ function checkConfig(cli: CliOptions): void {
   process.stdout.write(cli.json ? `${JSON.stringify(shown, null, 2)}\n` : `# ${loaded.file}: valid (${Object.keys(shown.streams).length} streams)\n${stringify(shown)}`);
 }
 
+/** `fragcast sign STREAM`: a signed link, as `POST /api/streams/NAME/links` makes it (docs/security.md). */
+function sign(cli: CliOptions): void {
+  const { stream, ttlSeconds, ip, base } = cli.sign!;
+  let loaded: LoadedConfig | undefined;
+  try {
+    loaded = cli.config ? loadConfigFile(cli.config, process.env) : undefined;
+  } catch (error) {
+    fail(error);
+  }
+  const secret = loaded?.config.links.secret ?? cli.linkSecret;
+  if (!secret) fail(new FragcastError('INVALID_ARGUMENT', { what: 'no secret to sign with: give --config FILE with links.secret, or set FRAGCAST_LINK_SECRET' }));
+  const streamConfig = loaded?.config.streams[stream];
+  if (loaded && !streamConfig) fail(new FragcastError('INVALID_ARGUMENT', { what: `${loaded.file} has no stream "${stream}"` }));
+  if (streamConfig && streamConfig.access !== 'signed') process.stderr.write(`fragcast: warning: stream "${stream}" has access: ${streamConfig.access}; a signed link is not what opens it\n`);
+  const maxTtl = loaded?.config.links.max_ttl;
+  if (maxTtl !== undefined && ttlSeconds > maxTtl) fail(new FragcastError('INVALID_ARGUMENT', { what: `--ttl ${ttlSeconds}s is longer than links.max_ttl (${maxTtl}s)` }));
+  const link = signLink(secret, stream, Math.floor(Date.now() / 1000) + Math.round(ttlSeconds), ip);
+  const listen = loaded?.config.listen;
+  const origin = base ?? `${listen?.tls ? 'https' : 'http'}://${listen?.host && listen.host !== '0.0.0.0' && listen.host !== '::' ? listen.host : '127.0.0.1'}:${listen?.port ?? 8080}`;
+  const path = `${origin}/streams/${stream}`;
+  const links = {
+    player: `${path}?${link.query}`,
+    mp4: `${path}/live.mp4?${link.query}`,
+    hls: `${path}/index.m3u8?${link.query}`,
+    ws: `${origin.replace(/^http/, 'ws')}${path.slice(origin.length)}/ws?${link.query}`,
+    snapshot: `${path}/snapshot.jpg?${link.query}`,
+  };
+  if (cli.json) {
+    process.stdout.write(`${JSON.stringify({ stream, expires: link.exp, ip: ip ?? null, query: link.query, links }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${link.query}\n# stream "${stream}", valid until ${new Date(link.exp * 1000).toISOString()}${ip ? `, from ${ip} only` : ''}\n` +
+      Object.entries(links).map(([kind, url]) => `${kind.padEnd(9)}${url}`).join('\n') + '\n',
+  );
+}
+
 async function main(): Promise<void> {
   let cli: CliOptions;
   try {
@@ -40,6 +78,10 @@ async function main(): Promise<void> {
   }
   if (cli.command === 'check-config') {
     checkConfig(cli);
+    return;
+  }
+  if (cli.command === 'sign') {
+    sign(cli);
     return;
   }
 
@@ -71,6 +113,8 @@ async function main(): Promise<void> {
       logger,
       ffmpeg: { configured: cli.ffmpegPath, envPath: cli.ffmpegEnvPath, searchPath: cli.searchPath },
       allowUwsFallback: cli.allowUwsFallback,
+      adminToken: cli.adminToken,
+      allowInsecureAdmin: cli.allowInsecureAdmin,
       ...(loaded ? { config: loaded, env: process.env } : {}),
     });
   } catch (error) {
@@ -78,7 +122,7 @@ async function main(): Promise<void> {
   }
 
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const base = `http://${shown}:${fragcast.port}`;
+  const base = `${fragcast.secure ? 'https' : 'http'}://${shown}:${fragcast.port}`;
   logger.info({ host, port: fragcast.port, config: loaded?.file ?? 'built-in demo' }, 'fragcast listening');
   const lines = [`\nfragcast is running. Open ${base}/ for the list of streams.`];
   for (const { stream } of fragcast.registry.entries()) {
@@ -94,8 +138,15 @@ async function main(): Promise<void> {
   lines.push(`Operators: ${base}/stats (live stats), ${base}/api/streams (API), ${base}/metrics (Prometheus).`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
 
-  // Reload on SIGHUP; the outcome (or every problem of an invalid file) goes to the log.
-  process.on('SIGHUP', () => void fragcast.reload('SIGHUP').catch(() => {}));
+  // Reload on SIGHUP, and read the TLS files again; the outcome (or every problem of an invalid file) goes to the log.
+  process.on('SIGHUP', () => {
+    void fragcast.reload('SIGHUP').catch(() => {});
+    if (!fragcast.secure) return;
+    fragcast.reloadCertificates().then(
+      () => logger.info('TLS certificate reloaded'),
+      (error: unknown) => logger.error({ err: error, code: (error as FragcastError).code }, 'TLS certificate reload failed; the running certificate stays'),
+    );
+  });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

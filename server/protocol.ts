@@ -105,4 +105,6 @@ export const CloseCodes = {
   /** Ends outputs that cannot carry a new init in-band (chunked MP4); the WebSocket output never uses it. */
   STREAM_REINIT: 4409,
   STREAM_CLOSED: 4410,
+  /** The viewer sent control messages faster than the server's limits.viewer_messages. */
+  TOO_MANY_MESSAGES: 4429,
 } as const;

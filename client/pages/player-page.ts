@@ -129,7 +129,8 @@ function addMarker(marker: MarkerDescription): void {
 
 async function loadMarkers(): Promise<void> {
   try {
-    const response = await fetch(`/api/streams/${encodeURIComponent(container.dataset.stream!)}/markers`, { cache: 'no-store' });
+    // The server's URL: it carries the viewer's credential for a stream that is not public.
+    const response = await fetch(container.dataset.markers!, { cache: 'no-store' });
     if (!response.ok) return;
     for (const marker of ((await response.json()) as { markers: MarkerDescription[] }).markers) addMarker(marker);
   } catch {

@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, FragcastError } from '../errors.ts';
 import { isValidStreamName } from '../streams/stream-name.ts';
+import type { z } from 'zod';
 import { interpolate, type EnvUse } from './interpolate.ts';
+import { publicKeyOf } from './pem.ts';
 import { formatPath, fromZod, type ConfigIssue, type KeyPath } from './issues.ts';
 import { settingsSchema, streamSchema, templateName, templateSchema, topSchema, type FragcastConfig, type StreamConfig, type StreamSettings } from './schema.ts';
 import { describe } from './units.ts';
@@ -103,11 +105,14 @@ export function resolveConfig(raw: unknown, file: string | undefined, env: NodeJ
     checkVariants(streams, new Set(Object.keys(rawStreams)), problem);
   }
 
+  if (top.success && defaults.success) checkAccess(top.data, [['defaults', defaults.data], ...Object.entries(streams).map(([name, stream]) => [`streams.${name}`, stream] as const)], problem);
+
   if (issues.length || !top.success || !defaults.success) {
     const kept = issues.filter((issue, i) => !unfilled.has(issue.path) || issues.findIndex((other) => other.path === issue.path) === i);
     throw new ConfigError(shownFile, inFileOrder(kept, raw));
   }
-  const config: FragcastConfig = { listen: top.data.listen, log: top.data.log, ffmpeg: top.data.ffmpeg, defaults: defaults.data, streams };
+  const { listen, admin, links, jwt, limits, log, ffmpeg } = top.data;
+  const config: FragcastConfig = { listen, admin, links, jwt, limits, log, ffmpeg, defaults: defaults.data, streams };
   return { config: deepFreeze(config), file, envUses: Object.freeze(envUses) };
 }
 
@@ -228,6 +233,28 @@ function readVars(stream: string, raw: unknown, path: KeyPath, problem: Report):
     else vars.set(key, String(value));
   }
   return ok ? vars : undefined;
+}
+
+/** Streams may only use an access mode whose keys are configured; each jwt algorithm needs its key. */
+function checkAccess(top: z.output<typeof topSchema>, users: readonly (readonly [string, { readonly access: string }])[], problem: Report): void {
+  const at = (where: string): KeyPath => [...where.split('.'), 'access'];
+  for (const [where, { access }] of users) {
+    if (access === 'signed' && !top.links.secret) problem(at(where), 'is "signed", but links.secret is not set: links could not be checked');
+    if (access === 'jwt' && !top.jwt) problem(at(where), 'is "jwt", but there is no jwt section: tokens could not be checked');
+  }
+  const jwt = top.jwt;
+  if (!jwt) return;
+  if (jwt.algorithms.includes('HS256') && !jwt.secret) problem(['jwt', 'secret'], 'is required when algorithms include HS256');
+  if (jwt.algorithms.includes('RS256')) {
+    if (!jwt.public_key) problem(['jwt', 'public_key'], 'is required when algorithms include RS256');
+    else {
+      try {
+        publicKeyOf(jwt.public_key);
+      } catch (error) {
+        problem(['jwt', 'public_key'], (error as Error).message);
+      }
+    }
+  }
 }
 
 /** A variant's `from` must name another stream of the file, and variants must not form a cycle. */

@@ -14,10 +14,14 @@ const MIN_SUBSTRING_SECRET = 4;
 /** `scheme://user:PASSWORD@` — the password part of a URL. */
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)([^@\s/]+)@/gi;
 
+/** Keys whose value is a secret wherever they appear: admin.token, links.secret, jwt.secret, listen.tls.passphrase. */
+const SECRET_KEYS = new Set(['token', 'secret', 'passphrase']);
+
 /**
  * The configuration as it may be shown (`GET /api/config`, `check-config`):
  * every value that came from the environment appears as its `${env:NAME}`
- * reference, push keys and URL passwords as "<redacted>".
+ * reference; push keys, tokens, secrets, passphrases and URL passwords as
+ * "<redacted>".
  */
 export function redactConfig({ config, envUses }: LoadedConfig): FragcastConfig {
   const uses = [...envUses].sort((a, b) => b.value.length - a.value.length);
@@ -32,7 +36,7 @@ export function redactConfig({ config, envUses }: LoadedConfig): FragcastConfig 
   const walk = (node: unknown, key: string | undefined, parent: unknown): unknown => {
     if (typeof node === 'string') {
       const isPushKey = key === 'key' && (parent as { kind?: unknown } | undefined)?.kind === 'push';
-      return isPushKey ? REDACTED : redactString(node);
+      return isPushKey || SECRET_KEYS.has(key ?? '') ? REDACTED : redactString(node);
     }
     if (Array.isArray(node)) return node.map((item) => walk(item, undefined, node));
     if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, k, node)]));

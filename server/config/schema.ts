@@ -3,6 +3,7 @@ import { KEYFRAME_GATE_DEFAULTS } from '../outputs/keyframe-gate.ts';
 import { BACKOFF_DEFAULTS } from '../sources/backoff.ts';
 import { GOP_CACHE_DEFAULTS } from '../streams/gop-cache.ts';
 import { STREAM_NAME_PATTERN } from '../streams/stream-name.ts';
+import { parseCidr } from '../http/cidr.ts';
 import { LOG_LEVELS } from './cli.ts';
 import { bitrate, boolean, describe, duration, integer, size } from './units.ts';
 
@@ -22,6 +23,12 @@ const argument = z.preprocess(
   z.string().refine((text) => !/[\0\r\n]/.test(text), { message: 'an ffmpeg argument cannot contain a NUL byte or a line break' }),
 );
 
+/** A list of IP addresses and CIDR ranges, IPv4 or IPv6 (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`). */
+const cidrList = z.array(z.string().refine((text) => parseCidr(text) !== undefined, { message: 'must be an IP address or a CIDR range such as 10.0.0.0/8 or 2001:db8::/32' }));
+
+/** A secret compared by fragcast: long enough that guessing it is hopeless. Redacted in /api/config. */
+const secret = (min: number) => z.string().min(min, { message: `must be at least ${min} characters (use \${env:NAME} and a random value)` });
+
 export const streamName = z.string().regex(STREAM_NAME_PATTERN, { message: 'must be a stream name: 1-64 characters of a-z, 0-9, "_" and "-"' });
 
 // ── Per-stream settings (also the shape of `defaults`) ─────────────────
@@ -39,6 +46,8 @@ const viewersSchema = z
     max_buffered: size(16 * KIB, GIB).default(KEYFRAME_GATE_DEFAULTS.maxBufferedBytes),
     resume_buffered: size(0, GIB).default(KEYFRAME_GATE_DEFAULTS.resumeBufferedBytes),
     max_behind: duration(0.5, 3600).default(KEYFRAME_GATE_DEFAULTS.maxBehindMs / 1000),
+    /** At most this many viewers (WebSocket and live.mp4) of the stream at once; 0: only the server's limits.viewers. */
+    max: integer(0, 1_000_000).default(0),
   })
   .check((ctx) => {
     if (ctx.value.resume_buffered > ctx.value.max_buffered) {
@@ -59,7 +68,14 @@ const restartSchema = z
     }
   });
 
+/** Who may watch a stream (server/http/access.ts, docs/security.md). */
+export const ACCESS_MODES = ['public', 'signed', 'jwt'] as const;
+
 const settingsShape = {
+  /** public: anyone; signed: links minted with links.secret; jwt: tokens checked against the jwt section. */
+  access: z.enum(ACCESS_MODES).default('public'),
+  /** Viewer IP allow-list (CIDRs); empty: any address. */
+  allow: cidrList.default([]),
   /** Start the source with the first viewer, stop it `on_demand_stop_after` after the last. */
   on_demand: boolean().default(false),
   on_demand_stop_after: duration(0, 86_400).default(10),
@@ -155,6 +171,10 @@ const pushSourceSchema = z.strictObject({
   key: z.string().min(8, { message: 'must be at least 8 characters' }),
   /** A publisher that sends nothing for this long is disconnected, freeing the stream for the next. */
   idle_timeout: duration(1, 3600).default(10),
+  /** A publisher sending faster than this (averaged over a few seconds) is cut off: no camera sends that much. */
+  max_bitrate: bitrate(100_000, 10_000_000_000).default(50_000_000),
+  /** Publisher IP allow-list (CIDRs); empty: any address that has the key. */
+  allow: cidrList.default([]),
 });
 
 const relaySourceSchema = z.strictObject({
@@ -247,6 +267,70 @@ export const topSchema = z.strictObject({
       host: z.string().min(1).optional(),
       /** Default: --port, else $PORT, else 8080. */
       port: integer(0, 65535).optional(),
+      /** HTTPS and WSS without a proxy; the files are read again on SIGHUP. */
+      tls: z
+        .strictObject({
+          cert: z.string().min(1),
+          key: z.string().min(1),
+          passphrase: z.string().min(1).optional(),
+        })
+        .optional(),
+      /** Peers whose X-Forwarded-For names the client (a reverse proxy); others are the client themselves. */
+      trusted_proxies: cidrList.default([]),
+    })
+    .prefault({}),
+  /** The operator routes: /api (but reading streams), /stats, /metrics. */
+  admin: z
+    .strictObject({
+      /** Presented as Authorization: Bearer TOKEN (or as the password of Basic authentication, for the /stats page). */
+      token: secret(16).optional(),
+      /** IP allow-list of the operator routes (CIDRs); empty: any address. */
+      allow: cidrList.default([]),
+      /** Start on a non-loopback address without a token (the operator routes are then open to the network). */
+      allow_insecure: boolean().default(false),
+    })
+    .prefault({}),
+  /** Signed viewer links for streams with access: signed. */
+  links: z
+    .strictObject({
+      /** The HMAC-SHA256 key links are signed with. Changing it revokes every link. */
+      secret: secret(16).optional(),
+      /** The longest lifetime a link may be minted with. */
+      max_ttl: duration(1, 366 * 86_400).default(30 * 86_400),
+    })
+    .prefault({}),
+  /** Tokens for streams with access: jwt. */
+  jwt: z
+    .strictObject({
+      /** Accepted signature algorithms; `none` never is. */
+      algorithms: z.array(z.enum(['HS256', 'RS256'])).min(1).default(['HS256']),
+      /** HS256 key. */
+      secret: secret(32).optional(),
+      /** RS256 key: a PEM file, or the PEM text itself. */
+      public_key: z.string().min(1).optional(),
+      /** The `aud` a token must name. */
+      audience: z.string().min(1).default('fragcast'),
+      /** The `iss` a token must name, when set. */
+      issuer: z.string().min(1).optional(),
+      /** The claim that lists the streams a token opens (an array of names, or "*"). */
+      streams_claim: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/).default('streams'),
+      /** Clock skew allowed on exp and nbf. */
+      leeway: duration(0, 600).default(30),
+    })
+    .optional(),
+  /** Limits against abuse (server/http/limits.ts, docs/security.md). */
+  limits: z
+    .strictObject({
+      /** Viewers (WebSocket and live.mp4) of the whole server at once. */
+      viewers: integer(1, 10_000_000).default(10_000),
+      /** Viewer connections, waiting HLS requests included, from one client address at once. */
+      viewers_per_ip: integer(1, 1_000_000).default(64),
+      /** Request headers larger than this (names and values) are answered 431. */
+      header_size: size(1024, MIB).default(16 * KIB),
+      /** A JSON request body must arrive within this. */
+      body_timeout: duration(1, 600).default(10),
+      /** Control messages a WebSocket viewer may send per second (averaged over a few seconds). */
+      viewer_messages: integer(1, 10_000).default(20),
     })
     .prefault({}),
   log: z
@@ -279,6 +363,10 @@ type Top = z.output<typeof topSchema>;
 /** The validated configuration: frozen, every default in place. */
 export interface FragcastConfig {
   readonly listen: Readonly<Top['listen']>;
+  readonly admin: Readonly<Top['admin']>;
+  readonly links: Readonly<Top['links']>;
+  readonly jwt: Readonly<NonNullable<Top['jwt']>> | undefined;
+  readonly limits: Readonly<Top['limits']>;
   readonly log: Readonly<Top['log']>;
   readonly ffmpeg: Readonly<Top['ffmpeg']>;
   readonly defaults: StreamSettings;

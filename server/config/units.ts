@@ -7,11 +7,11 @@ import { z } from 'zod';
  * configuration printed back out is itself a valid configuration.
  */
 
-const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
 const SIZE_UNITS: Record<string, number> = { b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 const BITRATE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6 };
 
-/** Parses "1.5s", "500ms", "2m", "1h" or a number of seconds. */
+/** Parses "1.5s", "500ms", "2m", "1h", "7d" or a number of seconds. */
 export function parseDuration(value: unknown): number | undefined {
   return parseWithUnit(value, DURATION_UNITS, 's');
 }

@@ -90,6 +90,14 @@ export function summarizeStream({ stream, source, lastError }: StreamEntry, view
   };
 }
 
+export type StreamLinks = StreamSummary['links'];
+
+/** The links of a stream with a viewer credential (`exp=…&sig=…`, `token=…`) on each; as they are when there is none. */
+export function linksWith(links: StreamLinks, query: string): StreamLinks {
+  if (!query) return links;
+  return Object.fromEntries(Object.entries(links).map(([kind, url]) => [kind, `${url}?${query}`])) as unknown as StreamLinks;
+}
+
 /** A viewer session as `GET /api/sessions` shows it. */
 export interface SessionInfo extends SessionSnapshot {
   readonly connectedForMs: number;

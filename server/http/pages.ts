@@ -181,12 +181,13 @@ ${chart('rss', 'Resident memory')}
   );
 }
 
-export function playerPage(stream: StreamSummary): string {
+/** `markers`: the URL of the stream's markers (with the viewer's credential, like the links of `stream`). */
+export function playerPage(stream: StreamSummary, markers: string): string {
   const name = escapeHtml(stream.name);
   return layout(
     `${stream.name} · fragcast`,
     `<main>
-<div class="player" id="player" data-stream="${name}" data-ws="${escapeHtml(stream.links.ws)}" data-hls="${escapeHtml(stream.links.hls)}">
+<div class="player" id="player" data-stream="${name}" data-ws="${escapeHtml(stream.links.ws)}" data-hls="${escapeHtml(stream.links.hls)}" data-markers="${escapeHtml(markers)}">
   <video id="video" muted autoplay playsinline></video>
   <div class="overlay" id="overlay">connecting…</div>
   <div class="status" id="status"></div>

@@ -20,6 +20,8 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -39,10 +41,20 @@ export function writeHead(res: UWS.HttpResponse, status: number, headers: Iterab
   for (const [name, value] of headers) res.writeHeader(name, value);
 }
 
+/** Responses to HEAD requests (the Router marks them): their answers carry the headers and the length, never the body. */
+const HEAD_RESPONSES = new WeakSet<UWS.HttpResponse>();
+
+export function markHead(res: UWS.HttpResponse): void {
+  HEAD_RESPONSES.add(res);
+}
+
 export function sendBody(res: UWS.HttpResponse, status: number, contentType: string, body: string | Uint8Array, extra: Iterable<readonly [string, string]> = []): void {
   res.cork(() => {
     writeHead(res, status, [['Content-Type', contentType], ...extra]);
-    res.end(body);
+    // RFC 9110 §9.3.2: no body in an answer to HEAD (a client would read it as the start of the next response).
+    // (Without a reported length: uWS 20.30's endWithoutBody(length) leaves the response open.)
+    if (HEAD_RESPONSES.has(res)) res.endWithoutBody();
+    else res.end(body);
   });
 }
 

@@ -10,12 +10,17 @@ import type { Viewers } from '../outputs/viewers.ts';
 import type { ReconcileReport, StreamRegistry } from '../streams/registry.ts';
 import type { Stream } from '../streams/stream.ts';
 import { isValidStreamName } from '../streams/stream-name.ts';
+import { doorOf, type Access, type Door } from './access.ts';
 import type { Assets } from './assets.ts';
-import { sendError } from './respond.ts';
+import type { Limits } from './limits.ts';
+import { markHead, sendError } from './respond.ts';
 import type { LoadedUws, UWS } from './uws.ts';
 
 type Method = 'get' | 'head' | 'post' | 'put' | 'del' | 'patch' | 'options';
 type Handler = (res: UWS.HttpResponse, req: UWS.HttpRequest) => void;
+
+/** What every request of a route goes through before its handler: true lets it in; false means it was answered. */
+export type Gate = (door: Door, res: UWS.HttpResponse, req: UWS.HttpRequest) => boolean;
 
 const METHOD_NAMES: Record<Method, string> = { get: 'GET', head: 'HEAD', post: 'POST', put: 'PUT', del: 'DELETE', patch: 'PATCH', options: 'OPTIONS' };
 
@@ -30,6 +35,10 @@ export interface HttpContext {
   readonly snapshots: Snapshots;
   readonly metrics: Metrics;
   readonly stats: StatsSampler;
+  /** Who may pass which door (access.ts); also the client's address and the credential to hand on. */
+  readonly access: Access;
+  /** Viewer caps, connections per address, header size (limits.ts). */
+  readonly limits: Limits;
   /** The viewer gate settings of a stream (its configuration's `viewers`). */
   readonly gateFor: (stream: string) => Partial<KeyframeGateOptions>;
   /** The configuration, for the API: shown redacted, reloaded on request. */
@@ -42,25 +51,43 @@ export interface HttpContext {
 /**
  * Registers routes on the uWS app and remembers them, so that a known URL
  * with the wrong method is answered 405 with an accurate Allow header, and
- * anything else 404 — both in the one JSON error shape.
+ * anything else 404 — both in the one JSON error shape. Every route gets
+ * its door from access.ts (doorOf) and every request passes the gate
+ * before its handler runs: no route can be registered without a door.
  */
 export class Router {
   readonly app: UWS.TemplatedApp;
+  readonly #gate: Gate;
   readonly #table: { method: string; path: string; pattern: RegExp }[] = [];
 
-  constructor(app: UWS.TemplatedApp) {
+  constructor(app: UWS.TemplatedApp, gate: Gate) {
     this.app = app;
+    this.#gate = gate;
   }
 
   route(method: Method, pattern: string, handler: Handler): this {
-    this.#remember(METHOD_NAMES[method], pattern);
-    this.app[method](pattern, handler);
+    const name = METHOD_NAMES[method];
+    this.#remember(name, pattern);
+    const door = doorOf(name, pattern);
+    const gate = this.#gate;
+    this.app[method](pattern, (res, req) => {
+      if (method === 'head') markHead(res);
+      if (gate(door, res, req)) handler(res, req);
+    });
     return this;
   }
 
   ws<UserData>(pattern: string, behavior: UWS.WebSocketBehavior<UserData>): this {
     this.#remember('GET', pattern);
-    this.app.ws<UserData>(pattern, behavior);
+    const door = doorOf('GET', pattern);
+    const gate = this.#gate;
+    const upgrade = behavior.upgrade!;
+    this.app.ws<UserData>(pattern, {
+      ...behavior,
+      upgrade: (res, req, context) => {
+        if (gate(door, res, req)) upgrade(res, req, context);
+      },
+    });
     return this;
   }
 
@@ -79,6 +106,7 @@ export class Router {
   fallback(): void {
     this.app.any('/*', (res, req) => {
       const method = req.getCaseSensitiveMethod();
+      if (method.toUpperCase() === 'HEAD') markHead(res);
       const url = req.getUrl().slice(0, 200);
       const allow = this.allowed(url);
       if (allow) sendError(res, new FragcastError('METHOD_NOT_ALLOWED', { method, url }), [['Allow', allow]]);

@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
 import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hlsRoutes } from './routes/hls.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { linkRoutes } from './routes/links.ts';
 import { liveMp4Routes } from './routes/live-mp4.ts';
 import { markerRoutes } from './routes/markers.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -11,31 +15,85 @@ import { pageRoutes } from './routes/pages.ts';
 import { snapshotRoutes } from './routes/snapshot.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { wsMseRoutes } from './routes/ws-mse.ts';
-import { Router, type HttpContext } from './router.ts';
+import { Router, type Gate, type HttpContext } from './router.ts';
 import type { UWS } from './uws.ts';
+
+/** `listen.tls`: PEM files of the certificate (chain) and its key. */
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly passphrase?: string | undefined;
+}
 
 export interface HttpServerOptions extends HttpContext {
   readonly host: string;
   readonly port: number;
+  /** Serve HTTPS and WSS with these files; plain HTTP without. */
+  readonly tls?: TlsFiles | undefined;
+}
+
+/**
+ * Checks the TLS files as OpenSSL will use them, so that a bad file is
+ * reported with its reason (uWS only says "App construction failed").
+ * Throws TLS_UNAVAILABLE.
+ */
+function checkTlsFiles(tls: TlsFiles): void {
+  try {
+    createSecureContext({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), passphrase: tls.passphrase });
+  } catch (error) {
+    throw new FragcastError('TLS_UNAVAILABLE', { why: (error as Error).message }, { cause: error });
+  }
+}
+
+/** A port number free on `host` now (the kernel's pick, released at once). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /**
  * The uWS app: it listens, and hands URLs to the route modules in routes/,
  * one per concern. Everything under http/ stays thin — each handler
- * validates, then hands over to an output or the API.
+ * validates, then hands over to an output or the API. Every request passes
+ * the header limit and its route's door (access.ts) before its handler.
  */
 export class HttpServer {
   readonly #options: HttpServerOptions;
-  readonly #app: UWS.TemplatedApp;
+  #app: UWS.TemplatedApp;
   /** The route table (tests compare it with docs/openapi.json). */
   readonly router: Router;
   #listenSocket: UWS.us_listen_socket | undefined;
+  #port = 0;
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
-    this.#app = options.uws.uws.App();
-    const router = new Router(this.#app);
-    this.router = router;
+    this.router = this.#mount();
+    this.#app = this.router.app;
+  }
+
+  get secure(): boolean {
+    return this.#options.tls !== undefined;
+  }
+
+  /** A new app with every route: plain, or TLS with the certificate files as they are now. */
+  #mount(): Router {
+    const options = this.#options;
+    const { uws } = options.uws;
+    let app: UWS.TemplatedApp;
+    if (options.tls) {
+      checkTlsFiles(options.tls);
+      app = uws.SSLApp({ cert_file_name: options.tls.cert, key_file_name: options.tls.key, ...(options.tls.passphrase ? { passphrase: options.tls.passphrase } : {}) });
+    } else {
+      app = uws.App();
+    }
+    const gate: Gate = (door, res, req) => options.limits.headersFit(res, req) && options.access.pass(door, res, req);
+    const router = new Router(app, gate);
     pageRoutes(router, options);
     ingestRoutes(router, options);
     wsMseRoutes(router, options);
@@ -44,26 +102,54 @@ export class HttpServer {
     markerRoutes(router, options);
     snapshotRoutes(router, options);
     healthRoutes(router, options);
-    // Operator routes: admin authentication (a later issue) goes in front of these.
     apiRoutes(router, options);
+    linkRoutes(router, options);
     configRoutes(router, options);
     statsRoutes(router, options);
     metricsRoutes(router, options);
     router.fallback();
+    return router;
   }
 
-  listen(): Promise<number> {
-    const { host, port, uws } = this.#options;
+  async listen(): Promise<number> {
+    // A port the kernel picks (0) cannot take a second listener (Linux gives autobound ports no SO_REUSEPORT):
+    // with TLS, whose reload needs one, fragcast picks a free port number itself and binds that.
+    const port = this.#options.tls && this.#options.port === 0 ? await freePort(this.#options.host) : this.#options.port;
+    const socket = await this.#listen(this.#app, port);
+    this.#listenSocket = socket;
+    this.#port = this.#options.uws.uws.us_socket_local_port(socket as unknown as UWS.us_socket);
+    return this.#port;
+  }
+
+  #listen(app: UWS.TemplatedApp, port: number): Promise<UWS.us_listen_socket> {
+    const { host } = this.#options;
     return new Promise((resolve, reject) => {
-      this.#app.listen(host, port, (socket) => {
-        if (!socket) {
-          reject(new FragcastError('LISTEN_FAILED', { host, port }));
-          return;
-        }
-        this.#listenSocket = socket;
-        resolve(uws.uws.us_socket_local_port(socket as unknown as UWS.us_socket));
+      app.listen(host, port, (socket) => {
+        if (socket) resolve(socket);
+        else reject(new FragcastError('LISTEN_FAILED', { host, port }));
       });
     });
+  }
+
+  /**
+   * Reads the TLS files again (SIGHUP): a new TLS app with the same routes
+   * starts listening on the same port (uSockets listens with SO_REUSEPORT),
+   * then the old one stops listening: no moment without a listener. New
+   * connections get the new certificate; open ones keep theirs until they
+   * end. uWS 20.30 cannot swap the certificate of a running app
+   * (addServerName only adds SNI names beside the default one), hence the
+   * new app. A bad file changes nothing: TLS_UNAVAILABLE (or
+   * LISTEN_FAILED) is thrown and the old certificate stays.
+   */
+  async reloadCertificates(): Promise<void> {
+    const old = this.#listenSocket;
+    if (!this.#options.tls || !old) return;
+    const router = this.#mount();
+    const close = (socket: UWS.us_listen_socket): void => this.#options.uws.uws.us_listen_socket_close(socket);
+    const socket = await this.#listen(router.app, this.#port);
+    close(old);
+    this.#listenSocket = socket;
+    this.#app = router.app;
   }
 
   /** Stops accepting connections. Open sessions are ended by their owner (Viewers.closeAll). */

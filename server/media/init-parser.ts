@@ -31,53 +31,93 @@ function readTrackDefaults(moov: Buffer): Map<number, TrackDefaults> {
   return defaults;
 }
 
-/** Boxes that hold other boxes inside a moov (ISO/IEC 14496-12 §8.1-8.8). */
-const MOOV_CONTAINERS = new Set(['moov', 'trak', 'edts', 'mdia', 'minf', 'dinf', 'stbl', 'mvex', 'udta', 'tref']);
-/** Boxes that belong to fragments or the file level, never inside a moov. */
-const NOT_IN_MOOV = new Set(['ftyp', 'moov', 'moof', 'mfhd', 'traf', 'tfhd', 'tfdt', 'trun', 'mdat', 'styp', 'sidx', 'prft', 'emsg', 'mfra']);
 /**
- * Tables in a moov: bytes per entry, after the FullBox header and a 4-byte
- * entry_count (stsz and stz2 have more before the count: see the offsets).
+ * What fragcast gives mp4box of a moov: at each level, the boxes it needs
+ * to describe the tracks (ISO/IEC 14496-12 §8.1-8.8), nothing else. The
+ * viewers get the init as it came; mp4box gets this pruned copy, so its
+ * parsers of everything else (meta, udta, edit lists, sample groups…) never
+ * see hostile bytes. The sample entries under stsd are kept whole (their
+ * codec configuration is what mp4box is for).
  */
-const TABLES: Record<string, { countAt: number; entrySize: (version: number) => number }> = {
-  stts: { countAt: 4, entrySize: () => 8 },
-  ctts: { countAt: 4, entrySize: () => 8 },
-  stsc: { countAt: 4, entrySize: () => 12 },
-  stco: { countAt: 4, entrySize: () => 4 },
-  co64: { countAt: 4, entrySize: () => 8 },
-  stss: { countAt: 4, entrySize: () => 4 },
-  stps: { countAt: 4, entrySize: () => 4 },
-  sbgp: { countAt: 8, entrySize: () => 8 },
-  elst: { countAt: 4, entrySize: (version) => (version === 1 ? 20 : 12) },
-  stsd: { countAt: 4, entrySize: () => 8 },
-  dref: { countAt: 4, entrySize: () => 8 },
+const KEPT_IN: Record<string, ReadonlySet<string>> = {
+  moov: new Set(['mvhd', 'trak', 'mvex']),
+  trak: new Set(['tkhd', 'mdia']),
+  mdia: new Set(['mdhd', 'hdlr', 'minf']),
+  minf: new Set(['vmhd', 'smhd', 'nmhd', 'sthd', 'hmhd', 'dinf', 'stbl']),
+  dinf: new Set(['dref']),
+  stbl: new Set(['stsd', 'stts', 'stsc', 'stsz', 'stz2', 'stco', 'co64', 'stss', 'ctts']),
+  mvex: new Set(['mehd', 'trex']),
 };
 
 /**
- * Checks a moov's structure before mp4box reads it: every child fits its
- * parent, no fragment-level box hides inside, and every table's entry count
- * fits in its box. mp4box loops over such counts without bounds checks: a
- * 700-byte moov with a forged count kept it busy for 7 s of CPU (fuzz seed 1,
- * iteration 372). Throws a plain Error naming the box.
+ * No table in the moov of a fragmented stream needs more entries than this:
+ * its samples come in moofs (ffmpeg's empty_moov writes none). mp4box makes
+ * one object per declared entry, for stsz with a constant size without
+ * reading a byte per entry: a forged count of 0xff00ffff there grew an
+ * array until V8 aborted the process (fuzz seed 33).
  */
-function validateMoov(moov: Buffer, from: number, to: number, depth = 0): void {
-  if (depth > 16) throw new Error('boxes nested more than 16 deep');
-  for (const box of childBoxes(moov, from, to)) {
-    if (NOT_IN_MOOV.has(box.type)) throw new Error(`"${box.type}" box inside the moov`);
-    const table = TABLES[box.type];
-    if (table) {
-      const payload = box.end - box.payload;
-      if (payload < table.countAt + 4) throw new Error(`"${box.type}" box is too short`);
-      const count = moov.readUInt32BE(box.payload + table.countAt);
-      const room = payload - table.countAt - 4;
-      if (count * table.entrySize(moov[box.payload]!) > room) throw new Error(`"${box.type}" declares ${count} entries in ${room} bytes`);
+export const MAX_TABLE_ENTRIES = 4096;
+
+interface TableLayout {
+  /** Offset of the entry count within the payload (after the FullBox version and flags). */
+  readonly countAt: number;
+  /** Bytes per entry (may be 0: entries mp4box makes without reading any). */
+  readonly entryBytes: number;
+}
+
+/** Where each kept table has its count, and how big its entries are; `p` is the payload offset. */
+const TABLES: Record<string, (buf: Buffer, p: number, end: number) => TableLayout | undefined> = {
+  stts: () => ({ countAt: 4, entryBytes: 8 }),
+  ctts: () => ({ countAt: 4, entryBytes: 8 }),
+  stsc: () => ({ countAt: 4, entryBytes: 12 }),
+  stco: () => ({ countAt: 4, entryBytes: 4 }),
+  co64: () => ({ countAt: 4, entryBytes: 8 }),
+  stss: () => ({ countAt: 4, entryBytes: 4 }),
+  stsd: () => ({ countAt: 4, entryBytes: 8 }),
+  dref: () => ({ countAt: 4, entryBytes: 8 }),
+  // sample_size (4), then sample_count; sizes follow only when sample_size is 0.
+  stsz: (buf, p, end) => (end - p >= 8 ? { countAt: 8, entryBytes: buf.readUInt32BE(p + 4) === 0 ? 4 : 0 } : undefined),
+  // reserved (3) and field_size (1), then sample_count; field_size is 4, 8 or 16 bits.
+  stz2: (buf, p, end) => (end - p >= 8 ? { countAt: 8, entryBytes: buf[p + 7]! / 8 } : undefined),
+};
+
+/**
+ * The moov (whose box starts at `at`) with only the KEPT_IN boxes, sizes
+ * rewritten. Checks on the way that every child fits its parent and that
+ * every table's entry count is within MAX_TABLE_ENTRIES and fits in its box.
+ * Throws a plain Error naming the box.
+ */
+function prunedMoov(buf: Buffer, at: number, end: number): Buffer {
+  const prune = (type: string, start: number, payload: number, stop: number, depth: number): Buffer => {
+    const kept = KEPT_IN[type];
+    if (!kept) {
+      checkTable(buf, type, payload, stop);
+      return buf.subarray(start, stop);
     }
-    if (box.type === 'stsz' && box.end - box.payload >= 12 && moov.readUInt32BE(box.payload + 4) === 0) {
-      const count = moov.readUInt32BE(box.payload + 8);
-      if (count * 4 > box.end - box.payload - 12) throw new Error(`"stsz" declares ${count} sizes in ${box.end - box.payload - 12} bytes`);
+    if (depth > 8) throw new Error('boxes nested too deep');
+    const children: Buffer[] = [];
+    for (const child of childBoxes(buf, payload, stop)) {
+      if (kept.has(child.type)) children.push(prune(child.type, child.start, child.payload, child.end, depth + 1));
     }
-    if (MOOV_CONTAINERS.has(box.type)) validateMoov(moov, box.payload, box.end, depth + 1);
-  }
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(8 + children.reduce((sum, child) => sum + child.length, 0));
+    header.write(type, 4, 'latin1');
+    return Buffer.concat([header, ...children]);
+  };
+  const header = childBoxes(buf, at, end).next().value;
+  if (!header || header.type !== 'moov') throw new Error('expected a moov box');
+  return prune('moov', header.start, header.payload, header.end, 0);
+}
+
+function checkTable(buf: Buffer, type: string, payload: number, end: number): void {
+  const layoutOf = TABLES[type];
+  if (!layoutOf) return;
+  const layout = layoutOf(buf, payload, end);
+  const room = end - payload - (layout?.countAt ?? 0) - 4;
+  if (!layout || room < 0) throw new Error(`"${type}" box is too short`);
+  const count = buf.readUInt32BE(payload + layout.countAt);
+  if (count > MAX_TABLE_ENTRIES) throw new Error(`"${type}" declares ${count} entries (at most ${MAX_TABLE_ENTRIES} in a fragmented stream's moov)`);
+  if (count * layout.entryBytes > room) throw new Error(`"${type}" declares ${count} entries in ${room} bytes`);
 }
 
 function kindOf(type: string | undefined): TrackKind {
@@ -128,8 +168,7 @@ export function parseInit(init: Buffer, moovOffset: number): InitInfo {
   let movie: Movie | undefined;
   let trackDefaults: Map<number, TrackDefaults>;
   try {
-    validateMoov(init, moovOffset + 8, init.length);
-    movie = movieOf(init);
+    movie = movieOf(Buffer.concat([init.subarray(0, moovOffset), prunedMoov(init, moovOffset, init.length)]));
     trackDefaults = readTrackDefaults(init.subarray(moovOffset));
   } catch (error) {
     throw new MediaError('MEDIA_INIT_INVALID', { why: (error as Error).message });

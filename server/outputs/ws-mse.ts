@@ -4,6 +4,7 @@ import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import { describeMarker, type Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
+import { TokenBucket } from '../token-bucket.ts';
 import { ViewerSession } from './viewer-session.ts';
 
 /** The part of a uWS WebSocket this output uses (uWS's WebSocket satisfies it; tests may pass a fake). */
@@ -16,6 +17,9 @@ export interface WsTransport {
 
 /** Largest text message a viewer may send. Control messages are tiny; anything bigger is abuse. */
 export const MAX_VIEWER_MESSAGE_BYTES = 4096;
+
+/** Control messages are averaged over this many seconds: a player's burst (a ping, a mode change) never trips the limit. */
+export const VIEWER_MESSAGE_WINDOW_SECONDS = 5;
 
 /** RFC 6455 §5.5: a close frame's payload is at most 125 bytes, 2 of them the code. */
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -62,14 +66,24 @@ function keyframeStamp(fragment: Fragment): Buffer {
 export class WsMseSession extends ViewerSession {
   readonly output = 'ws' as const;
   readonly #ws: WsTransport;
+  /** Control messages per second a viewer may send (limits.viewer_messages). */
+  readonly #messageRate: number;
+  /** The messages it may send: that rate, VIEWER_MESSAGE_WINDOW_SECONDS deep. */
+  readonly #messageAllowance: TokenBucket;
 
-  constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>) {
+  constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, messagesPerSecond = 20) {
     super(stream, remoteAddress, gate);
     this.#ws = ws;
+    this.#messageRate = messagesPerSecond;
+    this.#messageAllowance = new TokenBucket(messagesPerSecond, messagesPerSecond * VIEWER_MESSAGE_WINDOW_SECONDS);
   }
 
-  /** A text or binary message from the viewer. Binary and oversized messages end the session with a close code. */
+  /** A text or binary message from the viewer. Binary, oversized and too frequent messages end the session with a close code. */
   receive(data: ArrayBuffer, isBinary: boolean): void {
+    if (!this.#messageAllowance.take(1)) {
+      this.close('WS_MESSAGE_RATE');
+      return;
+    }
     if (isBinary) {
       this.close('WS_BINARY_FROM_VIEWER');
       return;
@@ -133,6 +147,7 @@ export class WsMseSession extends ViewerSession {
       stream: this.stream.name,
       limit: MAX_VIEWER_MESSAGE_BYTES,
       seconds: this.gate.options.maxBehindMs / 1000,
+      rate: this.#messageRate,
     });
     const text = Buffer.from(error.message).subarray(0, MAX_CLOSE_REASON_BYTES).toString('utf8');
     this.#ws.end(ERRORS[reason].status, text);

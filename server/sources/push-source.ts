@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { FragcastError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { SafeEmitter } from '../safe-emitter.ts';
+import { TokenBucket } from '../token-bucket.ts';
 import type { Source, SourceEvents, SourceExit, SourceState } from './source.ts';
 
 export interface PushSourceOptions {
@@ -10,6 +11,8 @@ export interface PushSourceOptions {
   readonly key: string;
   /** A publisher silent this long is disconnected. */
   readonly idleTimeoutMs: number;
+  /** A publisher sending faster than this (bits/s, over BITRATE_BURST_SECONDS) is disconnected. */
+  readonly maxBitrate: number;
   readonly logger: Logger;
 }
 
@@ -25,6 +28,23 @@ export interface Publisher {
   write(chunk: Buffer): void;
   /** The publisher finished or went away. Idempotent. */
   end(): void;
+}
+
+/**
+ * Seconds of max_bitrate a publisher may send ahead of real time: an
+ * encoder's first GOP, or one catching up after a network stall. Past that
+ * it is cut off (a token bucket: refilled at max_bitrate, this deep).
+ */
+export const BITRATE_BURST_SECONDS = 5;
+
+interface CurrentPublisher {
+  readonly publisher: Publisher;
+  readonly transport: PublisherTransport;
+  readonly startedAt: number;
+  readonly timer: NodeJS.Timeout;
+  readonly remote: string;
+  /** Bytes the publisher may send: max_bitrate, BITRATE_BURST_SECONDS ahead. */
+  readonly allowance: TokenBucket;
 }
 
 function digest(text: string): Buffer {
@@ -46,7 +66,7 @@ export class PushSource extends SafeEmitter<SourceEvents> implements Source {
   readonly #keyDigest: Buffer;
   #state: SourceState = 'idle';
   #publishers = 0;
-  #current: { publisher: Publisher; transport: PublisherTransport; startedAt: number; timer: NodeJS.Timeout; remote: string } | undefined;
+  #current: CurrentPublisher | undefined;
   #lastExit: SourceExit | undefined;
 
   constructor(options: PushSourceOptions) {
@@ -86,8 +106,10 @@ export class PushSource extends SafeEmitter<SourceEvents> implements Source {
     const publisher: Publisher = {
       id,
       write: (chunk) => {
-        if (this.#current?.publisher !== publisher) return;
-        this.#current.timer.refresh();
+        const current = this.#current;
+        if (current?.publisher !== publisher) return;
+        if (!this.#withinBitrate(current, chunk.length)) return;
+        current.timer.refresh();
         if (this.#state !== 'running') this.#setState('running');
         this.safeEmit('data', chunk);
       },
@@ -97,7 +119,9 @@ export class PushSource extends SafeEmitter<SourceEvents> implements Source {
       const seconds = this.#options.idleTimeoutMs / 1000;
       this.#kick(new FragcastError('PUBLISHER_IDLE', { stream, seconds }), `idle for ${seconds} s`);
     }, this.#options.idleTimeoutMs);
-    this.#current = { publisher, transport, startedAt: Date.now(), timer, remote: remoteAddress };
+    const bytesPerSecond = this.#options.maxBitrate / 8;
+    const allowance = new TokenBucket(bytesPerSecond, bytesPerSecond * BITRATE_BURST_SECONDS);
+    this.#current = { publisher, transport, startedAt: Date.now(), timer, remote: remoteAddress, allowance };
     this.#log.info({ publisher: id, remote: remoteAddress }, 'publisher connected');
     this.#setState('starting');
     this.safeEmit('start', { pid: undefined });
@@ -123,6 +147,14 @@ export class PushSource extends SafeEmitter<SourceEvents> implements Source {
       this.#setState('closed');
     }
     return Promise.resolve();
+  }
+
+  /** Takes `bytes` from the publisher's allowance; kicks it (PUBLISHER_BITRATE_EXCEEDED) when there is not enough. */
+  #withinBitrate(current: CurrentPublisher, bytes: number): boolean {
+    if (current.allowance.take(bytes)) return true;
+    const { stream, maxBitrate } = this.#options;
+    this.#kick(new FragcastError('PUBLISHER_BITRATE_EXCEEDED', { stream, limit: maxBitrate, seconds: BITRATE_BURST_SECONDS }), 'over max_bitrate');
+    return false;
   }
 
   #kick(error: FragcastError, reason: string): void {

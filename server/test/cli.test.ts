@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { listenAddress, parseCli } from '../config/cli.ts';
 import { FragcastError } from '../errors.ts';
+import { verifyLink } from '../http/signed-links.ts';
 import { locateFfmpeg } from '../sources/ffmpeg-locate.ts';
 import { ROOT } from '../../test/helpers/fixtures.ts';
 import { waitFor } from '../../test/helpers/server.ts';
@@ -201,4 +202,48 @@ test('SIGHUP reloads the configuration file', async (t) => {
   assert.deepEqual(streams.streams.map((s) => s.name), ['later']);
   child.kill('SIGTERM');
   assert.equal(await new Promise((resolve) => child.once('exit', resolve)), 0);
+});
+
+test('fragcast sign prints a working signed link (the file\'s links.secret, or FRAGCAST_LINK_SECRET); bad arguments are refused', async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/fragcast-cli-`);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const secret = 'file-link-secret-0123';
+  writeFileSync(`${dir}/f.yaml`, `listen: { port: 18123 }\nlinks: { secret: ${secret}, max_ttl: 2h }\nstreams:\n  cam: { source: { kind: push, key: push-key-0123 }, access: signed }\n`);
+  const started = Math.floor(Date.now() / 1000);
+  const text = await runCli(['sign', 'cam', '--ttl', '30m', '--config', `${dir}/f.yaml`]);
+  assert.equal(text.code, 0, text.stderr);
+  const [query, , ...lines] = text.stdout.trim().split('\n');
+  const params = new URLSearchParams(query);
+  const exp = Number(params.get('exp'));
+  assert.ok(exp >= started + 1800 && exp <= started + 1805, `exp ${exp}`);
+  assert.deepEqual(verifyLink(secret, 'cam', params.get('exp'), params.get('sig'), '203.0.113.1', Date.now()), { ok: true });
+  assert.ok(lines.some((line) => line === `mp4      http://127.0.0.1:18123/streams/cam/live.mp4?${query}`), lines.join('\n'));
+  assert.ok(lines.some((line) => line.startsWith('ws       ws://127.0.0.1:18123/streams/cam/ws?')));
+
+  const bound = JSON.parse((await runCli(['sign', 'cam', '--ip', '198.51.100.7', '--json', '--base', 'https://tv.example'], { FRAGCAST_LINK_SECRET: 'env-link-secret-0123' })).stdout) as { query: string; ip: string; links: { hls: string } };
+  assert.equal(bound.ip, '198.51.100.7');
+  assert.match(bound.links.hls, /^https:\/\/tv\.example\/streams\/cam\/index\.m3u8\?exp=\d+&sig=/);
+  const p = new URLSearchParams(bound.query);
+  assert.deepEqual(verifyLink('env-link-secret-0123', 'cam', p.get('exp'), p.get('sig'), '198.51.100.7', Date.now()), { ok: true });
+  assert.deepEqual(verifyLink('env-link-secret-0123', 'cam', p.get('exp'), p.get('sig'), '198.51.100.8', Date.now()), { ok: false, reason: 'invalid' });
+
+  for (const [args, env, pattern] of [
+    [['sign', 'cam'], { FRAGCAST_LINK_SECRET: '' }, /no secret to sign with/],
+    [['sign', 'cam', '--ttl', '3h', '--config', `${dir}/f.yaml`], {}, /longer than links\.max_ttl/],
+    [['sign', 'nope', '--config', `${dir}/f.yaml`], {}, /has no stream "nope"/],
+    [['sign', 'Cam!'], {}, /is not a stream name/],
+    [['sign', 'cam', '--ttl', 'soon'], {}, /--ttl must be a duration/],
+    [['sign', 'cam', '--ip', '300.1.1.1'], {}, /--ip must be an IPv4 or IPv6 address/],
+    [['--ttl', '1h'], {}, /belong to the sign command/],
+  ] as const) {
+    const result = await runCli([...args], { ...env });
+    assert.equal(result.code, 1, `${args.join(' ')}: ${result.stdout}`);
+    assert.match(result.stderr, pattern, args.join(' '));
+  }
+});
+
+test('the CLI refuses to listen beyond loopback without an admin token, and says how to give one', async () => {
+  const refused = await runCli(['--host', '0.0.0.0', '--port', '0'], { FRAGCAST_ADMIN_TOKEN: '' });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /ADMIN_TOKEN_REQUIRED: Listening on 0\.0\.0\.0, which is not a loopback address.*FRAGCAST_ADMIN_TOKEN.*--allow-insecure-admin/);
 });

@@ -7,7 +7,15 @@ import { ffmpegSourceArgs, planCodecs, type FfmpegInputConfig } from '../sources
 import { ConfigError } from '../errors.ts';
 import { ROOT } from '../../test/helpers/fixtures.ts';
 
-const ENV = { CAM_PASSWORD: 'hunter2hunter2', STUDIO_KEY: 'studio-key-1234', PORT_FROM_ENV: '9123' };
+const ENV = {
+  CAM_PASSWORD: 'hunter2hunter2',
+  STUDIO_KEY: 'studio-key-1234',
+  PORT_FROM_ENV: '9123',
+  FRAGCAST_ADMIN_TOKEN: 'admin-token-0123456789',
+  FRAGCAST_LINK_SECRET: 'link-secret-0123456789',
+  FRAGCAST_JWT_SECRET: 'jwt-secret-0123456789-0123456789-01',
+  MATCH_PUBLISH_KEY: 'match-key-0123',
+};
 
 function load(text: string, env: NodeJS.ProcessEnv = ENV, file = 'test.yaml'): LoadedConfig {
   return parseConfigText(text, file, env);
@@ -43,8 +51,13 @@ streams:
   const alpha = config.streams.alpha!;
   assert.deepEqual(alpha.cache, { max_size: 8 * 1024 * 1024, max_duration: 6, min_gops: 2 }, 'defaults, then the stream');
   assert.deepEqual(alpha.restart, { initial_delay: 0.25, max_delay: 30, healthy_after: 30 });
-  assert.deepEqual(alpha.viewers, { max_buffered: 2 * 1024 * 1024, resume_buffered: 256 * 1024, max_behind: 10 });
+  assert.deepEqual(alpha.viewers, { max_buffered: 2 * 1024 * 1024, resume_buffered: 256 * 1024, max_behind: 10, max: 0 });
   assert.equal(alpha.on_demand, false);
+  assert.equal(alpha.access, 'public');
+  assert.deepEqual(alpha.allow, []);
+  assert.deepEqual(config.limits, { viewers: 10_000, viewers_per_ip: 64, header_size: 16 * 1024, body_timeout: 10, viewer_messages: 20 });
+  assert.deepEqual(config.admin, { allow: [], allow_insecure: false });
+  assert.equal(config.jwt, undefined);
   assert.deepEqual(alpha.source, {
     kind: 'ffmpeg',
     input: '/media/a.mp4',

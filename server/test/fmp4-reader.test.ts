@@ -109,6 +109,46 @@ test('rejects an init that is not a fragmented movie', () => {
   expectMediaError(() => read(Buffer.concat([box('ftyp', Buffer.from('isom\0\0\0\0')), box('moov', box('junk', Buffer.alloc(4)))])), 'MEDIA_INIT_INVALID', /Init segment is invalid/);
 });
 
+/** The moov of a real init with `edit` applied to a copy of its bytes; `find` locates a box by type in the moov. */
+function withMoov(edit: (moov: Buffer, find: (type: string) => number) => Buffer): Buffer {
+  const input = fixture('video-only.mp4');
+  const [, [, moovStart, moovEnd]] = topLevelBoxes(input) as [unknown, [string, number, number]];
+  const moov = Buffer.from(input.subarray(moovStart, moovEnd));
+  const find = (type: string): number => moov.indexOf(type, 0, 'latin1') - 4;
+  return Buffer.concat([input.subarray(0, moovStart), edit(moov, find), input.subarray(moovEnd)]);
+}
+
+test('rejects a moov table with a forged entry count before mp4box reads it (fuzz seed 33: a V8 abort)', () => {
+  // stsz with a constant sample_size: mp4box made one array entry per declared sample without reading any byte.
+  const hostile = withMoov((moov, find) => {
+    const stsz = find('stsz');
+    moov.writeUInt32BE(0xffffff, stsz + 12);
+    moov.writeUInt32BE(0xff00ffff, stsz + 16);
+    return moov;
+  });
+  const started = performance.now();
+  expectMediaError(() => read(hostile), 'MEDIA_INIT_INVALID', /"stsz" declares 4278255615 entries \(at most 4096/);
+  assert.ok(performance.now() - started < 200);
+});
+
+test('mp4box sees only the track descriptions of a moov: a udta/meta it cannot read is left out for it, and kept for viewers', () => {
+  // An iloc whose counts run past its box: given the whole moov, mp4box reads out of bounds and the init is refused.
+  const iloc = fullBox('iloc', 1, 0, Buffer.from([0, 0]), Buffer.from([0xff, 0xff]), Buffer.alloc(64, 0xff));
+  const input = withMoov((moov) => {
+    const extra = box('udta', fullBox('meta', 0, 0, iloc));
+    const grown = Buffer.concat([moov, extra]);
+    grown.writeUInt32BE(grown.length, 0);
+    return grown;
+  });
+  const started = performance.now();
+  const outputs = read(input);
+  assert.ok(performance.now() - started < 500);
+  const init = (outputs[0] as Extract<ReaderOutput, { kind: 'init' }>).init;
+  assert.match(init.info.mime, /avc1/);
+  assert.ok(init.bytes.includes(iloc), 'viewers get the init as it came');
+  assert.ok(fragments(outputs).length > 0);
+});
+
 test('rejects unknown top-level boxes and keeps styp/emsg with their fragment', () => {
   const input = fixture('video-only.mp4');
   const initEnd = topLevelBoxes(input)[1]![2];

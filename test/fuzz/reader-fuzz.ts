@@ -17,6 +17,8 @@ export interface FuzzOptions {
   readonly seed: number;
   /** Where findings are written. Default .cache/fuzz/. */
   readonly findingsDir?: string;
+  /** Called with each input before the reader sees it (e.g. to save it: a fatal V8 error cannot be caught). */
+  readonly onInput?: (iteration: number, input: Buffer) => void;
 }
 
 export interface FuzzFinding {
@@ -201,6 +203,7 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
     }
     const mutation = applied.join(' + ');
     inputBytes += input.length;
+    options.onInput?.(iteration, input);
     reader.reset();
     const t0 = performance.now();
     try {

@@ -7,15 +7,18 @@ import { requestId, streamFor, type HttpContext, type Router } from '../router.t
 const SESSION_ID = /^[a-z0-9]{1,32}$/;
 
 /**
- * The control API under /api (docs/api.md, docs/openapi.json). Kept in its
- * own module so that admin authentication can be added at this one door.
+ * The control API under /api (docs/api.md, docs/openapi.json). Its doors
+ * (access.ts): reading streams is a viewer's (each stream's own rule), the
+ * rest an operator's.
  */
 export function apiRoutes(router: Router, ctx: HttpContext): void {
   const { registry, viewers } = ctx;
   const log = ctx.logger.child({ module: 'api' });
 
-  router.route('get', '/api/streams', (res) => {
-    sendJson(res, 200, { streams: [...registry.entries()].map((entry) => summarizeStream(entry, viewers, ctx.hls)) });
+  // The streams the caller may watch (all of them with the admin token): the list never names a private stream to a stranger.
+  router.route('get', '/api/streams', (res, req) => {
+    const visible = [...registry.entries()].filter((entry) => ctx.access.mayView(res, req, entry.stream.name));
+    sendJson(res, 200, { streams: visible.map((entry) => summarizeStream(entry, viewers, ctx.hls)) });
   });
 
   router.route('get', '/api/streams/:name', (res, req) => {

@@ -4,8 +4,8 @@ import type { HttpContext, Router } from '../router.ts';
 
 /**
  * The configuration API: `GET /api/config` (the running configuration, every
- * secret redacted) and `POST /api/reload`. Its own module so that admin
- * authentication can be put at this door.
+ * secret redacted) and `POST /api/reload`. Operator routes: their door is
+ * in access.ts.
  */
 export function configRoutes(router: Router, ctx: HttpContext): void {
   router.route('get', '/api/config', (res) => sendJson(res, 200, ctx.control.config()));

@@ -3,9 +3,8 @@ import { sendError, sendJson } from '../respond.ts';
 import type { HttpContext, Router } from '../router.ts';
 
 /**
- * Liveness and readiness probes (docs/api.md). Separate from /api: probes
- * (a load balancer, Kubernetes) must keep working when admin authentication
- * is put in front of the API.
+ * Liveness and readiness probes (docs/api.md). Separate from /api and
+ * public (access.ts): probes (a load balancer, Kubernetes) have no token.
  */
 export function healthRoutes(router: Router, ctx: HttpContext): void {
   const startedAt = Date.now();

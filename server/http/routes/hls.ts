@@ -44,14 +44,24 @@ function abortFlag(res: UWS.HttpResponse, onAbort: () => void = () => {}): () =>
 /**
  * Parks a request on the timeline until `test` holds, then calls `answer`;
  * after three target durations it is answered 503 (RFC 8216bis §6.2.5.2),
- * or 404 when the stream went away meanwhile.
+ * or 404 when the stream went away meanwhile. A waiting request counts
+ * against its client's connections (limits.viewers_per_ip): over it, 429.
  */
-function park(res: UWS.HttpResponse, timeline: HlsTimeline, key: string, test: () => boolean, what: string, answer: (isAborted: () => boolean) => void): void {
+function park(ctx: HttpContext, res: UWS.HttpResponse, req: UWS.HttpRequest, timeline: HlsTimeline, key: string, test: () => boolean, what: string, answer: (isAborted: () => boolean) => void): void {
+  const release = ctx.limits.holdWaiting(res, ctx.access.clientAddress(res, req));
+  if (!release) return;
   let cancel = (): void => {};
-  const isAborted = abortFlag(res, () => cancel());
+  const isAborted = abortFlag(res, () => {
+    release();
+    cancel();
+  });
   cancel = timeline.waiters.park(key, test, timeline.blockingTimeoutMs, {
-    ready: () => answer(isAborted),
+    ready: () => {
+      release();
+      answer(isAborted);
+    },
     expired: () => {
+      release();
       if (isAborted()) return;
       const { name } = timeline.stream;
       sendError(res, timeline.closed ? new FragcastError('STREAM_NOT_FOUND', { stream: name }) : new FragcastError('HLS_BLOCKING_TIMEOUT', { stream: name, what, seconds: timeline.blockingTimeoutMs / 1000 }));
@@ -59,12 +69,14 @@ function park(res: UWS.HttpResponse, timeline: HlsTimeline, key: string, test: (
   });
 }
 
-function sendPlaylist(res: UWS.HttpResponse, timeline: HlsTimeline, directives: DeliveryDirectives, gzip: boolean, isAborted: () => boolean): void {
+/** `query`: the viewer's credential, carried into every URI of the playlist (empty for a public stream). */
+function sendPlaylist(res: UWS.HttpResponse, timeline: HlsTimeline, directives: DeliveryDirectives, gzip: boolean, query: string, isAborted: () => boolean): void {
   if (isAborted()) return;
-  const cache = directives.msn === undefined ? PLAYLIST_CACHE : blockingCache(timeline);
+  // A playlist with a viewer's credential in it is that viewer's: no shared cache may keep it.
+  const cache = query ? 'private, no-store' : directives.msn === undefined ? PLAYLIST_CACHE : blockingCache(timeline);
   const headers: [string, string][] = [['Cache-Control', cache], ['Vary', 'Accept-Encoding']];
   if (gzip) headers.push(['Content-Encoding', 'gzip']);
-  sendBody(res, 200, PLAYLIST_TYPE, timeline.playlist(directives.skip, gzip), headers);
+  sendBody(res, 200, PLAYLIST_TYPE, timeline.playlist(directives.skip, gzip, query), headers);
 }
 
 /** Whether the client takes gzip: `Accept-Encoding` lists it (or `*`) without `q=0`. */
@@ -102,15 +114,16 @@ export function hlsRoutes(router: Router, ctx: HttpContext): void {
       return;
     }
     const gzip = acceptsGzip(req);
+    const { query } = ctx.access.grantOf(req, timeline.stream.name);
     // Every answer is a whole playlist with at least one segment: before the first, even a plain request waits.
     const ready = (): boolean => timeline.hasPlaylist && playlistHas(directives, timeline.position);
     if (ready()) {
-      sendPlaylist(res, timeline, directives, gzip, () => false);
+      sendPlaylist(res, timeline, directives, gzip, query, () => false);
       return;
     }
     const { msn, part } = directives;
     const what = msn === undefined ? 'segment' : part === undefined ? `segment ${msn}` : `part ${part} of segment ${msn}`;
-    park(res, timeline, `playlist ${msn ?? ''}.${part ?? ''}`, ready, what, (isAborted) => sendPlaylist(res, timeline, directives, gzip, isAborted));
+    park(ctx, res, req, timeline, `playlist ${msn ?? ''}.${part ?? ''}`, ready, what, (isAborted) => sendPlaylist(res, timeline, directives, gzip, query, isAborted));
   });
 
   router.route('get', '/streams/:name/hls/:file', (res, req) => {
@@ -129,7 +142,7 @@ export function hlsRoutes(router: Router, ctx: HttpContext): void {
     }
     if (name.kind === 'segment') {
       const serve = (isAborted: () => boolean): void => void timeline.segment(name.msn).then((bytes) => sendMedia(res, timeline, file, bytes, isAborted));
-      if (timeline.isOpen(name.msn)) park(res, timeline, `segment ${name.msn}`, () => !timeline.isOpen(name.msn), `segment ${name.msn}`, serve);
+      if (timeline.isOpen(name.msn)) park(ctx, res, req, timeline, `segment ${name.msn}`, () => !timeline.isOpen(name.msn), `segment ${name.msn}`, serve);
       else serve(abortFlag(res));
       return;
     }
@@ -144,6 +157,6 @@ export function hlsRoutes(router: Router, ctx: HttpContext): void {
       notFound();
       return;
     }
-    park(res, timeline, `part ${name.n}`, () => timeline.hasPart(name.n), `part ${name.n}`, serve);
+    park(ctx, res, req, timeline, `part ${name.n}`, () => timeline.hasPart(name.n), `part ${name.n}`, serve);
   });
 }

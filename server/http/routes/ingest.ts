@@ -1,7 +1,7 @@
 import { FragcastError } from '../../errors.ts';
 import { PushSource, type Publisher } from '../../sources/push-source.ts';
 import { isValidStreamName } from '../../streams/stream-name.ts';
-import { remoteAddressOf, sendError, writeHead } from '../respond.ts';
+import { sendError, writeHead } from '../respond.ts';
 import type { HttpContext, Router } from '../router.ts';
 import type { UWS } from '../uws.ts';
 
@@ -59,7 +59,7 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
     const source = admit(ctx, res, req);
     if (!source) return;
     let done = false;
-    const published = source.publish(remoteAddressOf(res), {
+    const published = source.publish(ctx.access.clientAddress(res, req), {
       kick: (error) => {
         if (done) return;
         done = true;
@@ -102,13 +102,13 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
         sendError(res, new FragcastError('PUBLISHER_CONFLICT', { stream: req.getParameter(0) }));
         return;
       }
-      const userData: IngestUserData = { source, remoteAddress: remoteAddressOf(res) };
+      const userData: IngestUserData = { source, remoteAddress: ctx.access.clientAddress(res, req) };
       res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
       const data = ws.getUserData();
       const kick = (error: FragcastError): void => {
-        // Close codes 4000 + the HTTP status: 4408 idle, 4409 conflict, 4410 stream gone, 4422 bad media.
+        // Close codes 4000 + the HTTP status: 4408 idle, 4409 conflict, 4410 stream gone, 4422 bad media, 4429 over max_bitrate.
         ws.end(4000 + error.status, Buffer.from(error.message).subarray(0, MAX_CLOSE_REASON_BYTES).toString('utf8'));
       };
       const published = data.source.publish(data.remoteAddress, { kick });

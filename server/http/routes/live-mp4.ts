@@ -1,6 +1,6 @@
 import { HttpMp4Session, LIVE_MP4_HEADERS } from '../../outputs/http-mp4.ts';
 import type { UWS } from '../uws.ts';
-import { remoteAddressOf, writeHead } from '../respond.ts';
+import { writeHead } from '../respond.ts';
 import { streamFor, type HttpContext, type Router } from '../router.ts';
 
 /** `GET|HEAD /streams/NAME/live.mp4`: the chunked fragmented MP4 output. */
@@ -8,7 +8,10 @@ export function liveMp4Routes(router: Router, ctx: HttpContext): void {
   router.route('get', '/streams/:name/live.mp4', (res, req) => {
     const stream = streamFor(ctx, res, req);
     if (!stream) return;
-    const session = new HttpMp4Session(res, stream, remoteAddressOf(res), ctx.gateFor(stream.name));
+    const address = ctx.access.clientAddress(res, req);
+    if (!ctx.limits.admitViewer(res, stream, address)) return;
+    const session = new HttpMp4Session(res, stream, address, ctx.gateFor(stream.name));
+    session.once('close', ctx.limits.hold(address));
     res.onAborted(() => session.close('peer'));
     res.cork(() => {
       // uWS sends the status and headers with the first body chunk: at once when the stream has an

@@ -18,7 +18,7 @@ export function markerRoutes(router: Router, ctx: HttpContext): void {
   router.route('post', '/api/streams/:name/markers', (res, req) => {
     const stream = streamFor(ctx, res, req);
     if (!stream) return;
-    readJsonBody(res, req, MAX_MARKER_BODY_BYTES, (body, error, isAborted) => {
+    readJsonBody(res, req, { maxBytes: MAX_MARKER_BODY_BYTES, timeoutMs: ctx.limits.bodyTimeoutMs }, (body, error, isAborted) => {
       if (isAborted()) return;
       if (error) {
         sendError(res, error);

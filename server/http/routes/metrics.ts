@@ -1,7 +1,7 @@
 import { answerLater, asFragcastError, sendBody, sendError } from '../respond.ts';
 import type { HttpContext, Router } from '../router.ts';
 
-/** `GET /metrics`: Prometheus text format (docs/metrics.md). Its own module so that admin authentication can be added here. */
+/** `GET /metrics`: Prometheus text format (docs/metrics.md). An operator route: its door is in access.ts. */
 export function metricsRoutes(router: Router, ctx: HttpContext): void {
   const log = ctx.logger.child({ module: 'metrics' });
   router.route('get', '/metrics', (res) => {

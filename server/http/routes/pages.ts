@@ -1,5 +1,5 @@
 import { FragcastError } from '../../errors.ts';
-import { summarizeStream } from '../api.ts';
+import { linksWith, summarizeStream } from '../api.ts';
 import { homePage, PAGE_HEADERS, playerPage } from '../pages.ts';
 import { sendBody, sendError, writeHead } from '../respond.ts';
 import { originOf, streamFor, type HttpContext, type Router } from '../router.ts';
@@ -8,15 +8,20 @@ import { originOf, streamFor, type HttpContext, type Router } from '../router.ts
 export function pageRoutes(router: Router, ctx: HttpContext): void {
   const { registry, viewers, assets } = ctx;
 
+  // Lists the streams this visitor may watch: a private stream is not shown to strangers, not even its name.
   router.route('get', '/', (res, req) => {
-    const streams = [...registry.entries()].map((entry) => summarizeStream(entry, viewers, ctx.hls));
+    const streams = [...registry.entries()].filter((entry) => ctx.access.mayView(res, req, entry.stream.name)).map((entry) => summarizeStream(entry, viewers, ctx.hls));
     sendBody(res, 200, 'text/html; charset=utf-8', homePage(streams, originOf(req, 'HOST')), PAGE_HEADERS);
   });
 
   router.route('get', '/streams/:name', (res, req) => {
     const stream = streamFor(ctx, res, req);
     if (!stream) return;
-    sendBody(res, 200, 'text/html; charset=utf-8', playerPage(summarizeStream(registry.entry(stream.name)!, viewers, ctx.hls)), PAGE_HEADERS);
+    // The page hands the credential it was opened with to the player's URLs (WebSocket, HLS, markers).
+    const { query } = ctx.access.grantOf(req, stream.name);
+    const summary = summarizeStream(registry.entry(stream.name)!, viewers, ctx.hls);
+    const markers = `/api/streams/${stream.name}/markers${query ? `?${query}` : ''}`;
+    sendBody(res, 200, 'text/html; charset=utf-8', playerPage({ ...summary, links: linksWith(summary.links, query) }, markers), PAGE_HEADERS);
   });
 
   router.route('get', '/assets/:file', (res, req) => {

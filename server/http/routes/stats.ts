@@ -2,7 +2,7 @@ import { PAGE_HEADERS, statsPage } from '../pages.ts';
 import { sendBody } from '../respond.ts';
 import type { HttpContext, Router } from '../router.ts';
 
-/** `GET /stats`: the live stats page (its data comes from /api/stats). Its own module so that admin authentication can be added here. */
+/** `GET /stats`: the live stats page (its data comes from /api/stats). An operator route: its door is in access.ts. */
 export function statsRoutes(router: Router, _ctx: HttpContext): void {
   const page = statsPage();
   router.route('get', '/stats', (res) => sendBody(res, 200, 'text/html; charset=utf-8', page, PAGE_HEADERS));

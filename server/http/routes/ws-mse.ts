@@ -1,7 +1,7 @@
 import { FragcastError } from '../../errors.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Stream } from '../../streams/stream.ts';
-import { remoteAddressOf, sendError } from '../respond.ts';
+import { sendError } from '../respond.ts';
 import { streamFor, type HttpContext, type Router } from '../router.ts';
 
 interface WsUserData {
@@ -26,19 +26,23 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
     maxPayloadLength: WS_MAX_PAYLOAD,
     maxBackpressure: WS_MAX_BACKPRESSURE,
     closeOnBackpressureLimit: 0,
+    // A viewer whose TCP connection is dead (no pong, nothing read) is dropped after this; one that reads too slowly, by its gate's max_behind.
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      // Unknown stream or bad name: answered before the upgrade.
+      // Unknown stream, bad name, a limit reached: answered before the upgrade (the door, access.ts, came first).
       const stream = streamFor(ctx, res, req);
       if (!stream) return;
-      const userData: WsUserData = { stream, remoteAddress: remoteAddressOf(res) };
+      const remoteAddress = ctx.access.clientAddress(res, req);
+      if (!ctx.limits.admitViewer(res, stream, remoteAddress)) return;
+      const userData: WsUserData = { stream, remoteAddress };
       res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
       const data = ws.getUserData();
-      const session = new WsMseSession(ws, data.stream, data.remoteAddress, ctx.gateFor(data.stream.name));
+      const session = new WsMseSession(ws, data.stream, data.remoteAddress, ctx.gateFor(data.stream.name), ctx.limits.viewerMessagesPerSecond);
       data.session = session;
+      session.once('close', ctx.limits.hold(data.remoteAddress));
       ctx.viewers.add(session);
     },
     message: (ws, message, isBinary) => ws.getUserData().session?.receive(message, isBinary),

@@ -135,3 +135,17 @@ export function renderPlaylist(view: PlaylistView, options: RenderOptions): stri
   if (hint) lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${MEDIA_DIR}/${partName(run, view.nextPart)}"`);
   return `${lines.join('\n')}\n`;
 }
+
+/** A URI of the playlist: a line of its own (a segment), or a `URI="…"` attribute (EXT-X-MAP, EXT-X-PART, EXT-X-PRELOAD-HINT). */
+const MEDIA_URI = new RegExp(`(^|URI=")(${MEDIA_DIR}/[^"\\s?]+)`, 'gm');
+
+/**
+ * Appends `query` to every media URI of a rendered playlist: a signed
+ * link's or token's credential must reach each part, segment and init
+ * request, which the player makes from these URIs (RFC 8216bis §4.1:
+ * relative to the playlist URL, whose own query they do not inherit).
+ * `query` must be URL-encoded (it is put between quotes as it is).
+ */
+export function carryQuery(playlist: string, query: string): string {
+  return playlist.replace(MEDIA_URI, `$1$2?${query}`);
+}

@@ -7,7 +7,7 @@ import { BlockingWaiters } from './blocking.ts';
 import type { TimelinePosition } from './directives.ts';
 import { DvrStore, type DvrStats } from './dvr-store.ts';
 import type { HlsOptions } from './options.ts';
-import { renderPlaylist, type PlaylistView } from './playlist.ts';
+import { carryQuery, renderPlaylist, type PlaylistView } from './playlist.ts';
 import type { HlsPart, HlsSegment } from './segment.ts';
 
 /** Slack (s) when comparing sums of frame durations: far below a frame, far above float rounding. */
@@ -18,6 +18,8 @@ const FRAME_SAMPLES = 5;
 const MAX_DATE_CORRECTION_MS = 500;
 /** RFC 8216bis §4.4.4.9: every part but an INDEPENDENT=YES one and a segment's last lasts at least 85 % of PART-TARGET. */
 const MIN_PART_SHARE = 0.85;
+/** Distinct credentials a timeline keeps a rendered playlist for, per version; past this it starts over. */
+const MAX_PLAYLISTS_WITH_QUERY = 256;
 
 /** Fragments collected for the next part. */
 interface PendingPart {
@@ -84,6 +86,12 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
   #targetDuration: number | undefined;
   #version = 0;
   readonly #rendered = new Map<string, { version: number; body: Buffer }>();
+  /**
+   * Playlists with a viewer's credential in their URIs, for the current
+   * version only: one per distinct link or token asking, bounded.
+   */
+  readonly #renderedWithQuery = new Map<string, Buffer>();
+  #renderedWithQueryVersion = -1;
   #droppedFragments = 0;
   readonly #detach: () => void;
   #closed = false;
@@ -174,13 +182,30 @@ export class HlsTimeline extends SafeEmitter<TimelineEvents> {
    * The playlist as of now, rendered (and gzipped, RFC 8216bis §6.2.1 SHOULD)
    * once per change and per kind, however many requests ask for it.
    */
-  playlist(skip: boolean, gzip = false): Buffer {
+  playlist(skip: boolean, gzip = false, query = ''): Buffer {
+    if (query) return this.#playlistWithQuery(skip, gzip, query);
     const key = `${skip}${gzip}`;
     const cached = this.#rendered.get(key);
     if (cached?.version === this.#version) return cached.body;
     const text = Buffer.from(renderPlaylist(this.view, { skip }));
     const body = gzip ? gzipSync(text, { level: 6 }) : text;
     this.#rendered.set(key, { version: this.#version, body });
+    return body;
+  }
+
+  /** The playlist with `query` (a signed link's `exp=…&sig=…`, a `token=…`) on every URI it lists, so each request of the player carries it. */
+  #playlistWithQuery(skip: boolean, gzip: boolean, query: string): Buffer {
+    if (this.#renderedWithQueryVersion !== this.#version || this.#renderedWithQuery.size >= MAX_PLAYLISTS_WITH_QUERY) {
+      this.#renderedWithQuery.clear();
+      this.#renderedWithQueryVersion = this.#version;
+    }
+    const key = `${skip}${gzip}${query}`;
+    let body = this.#renderedWithQuery.get(key);
+    if (!body) {
+      const text = Buffer.from(carryQuery(this.playlist(skip).toString(), query));
+      body = gzip ? gzipSync(text, { level: 6 }) : text;
+      this.#renderedWithQuery.set(key, body);
+    }
     return body;
   }
 
