@@ -1,12 +1,11 @@
-import { FragcastError } from '../../errors.ts';
 import { summarizeStream } from '../api.ts';
-import { homePage, PAGE_HEADERS, playerPage } from '../pages.ts';
-import { sendBody, sendError, writeHead } from '../respond.ts';
+import { homePage, PAGE_HEADERS, PAGE_MODES, playerPage } from '../pages.ts';
+import { sendBody } from '../respond.ts';
 import { originOf, streamFor, type HttpContext, type Router } from '../router.ts';
 
-/** The home page, the player page, and the client bundles they load. */
+/** The home page and the player page (their bundles: routes/assets.ts). */
 export function pageRoutes(router: Router, ctx: HttpContext): void {
-  const { registry, viewers, assets } = ctx;
+  const { registry, viewers } = ctx;
 
   router.route('get', '/', (res, req) => {
     const streams = [...registry.entries()].map((entry) => summarizeStream(entry, viewers, ctx.hls));
@@ -16,27 +15,8 @@ export function pageRoutes(router: Router, ctx: HttpContext): void {
   router.route('get', '/streams/:name', (res, req) => {
     const stream = streamFor(ctx, res, req);
     if (!stream) return;
-    sendBody(res, 200, 'text/html; charset=utf-8', playerPage(summarizeStream(registry.entry(stream.name)!, viewers, ctx.hls)), PAGE_HEADERS);
-  });
-
-  router.route('get', '/assets/:file', (res, req) => {
-    const name = req.getParameter(0) ?? '';
-    const asset = assets.get(name);
-    if (!asset) {
-      const unbuilt = name.endsWith('.js') && assets.size === 0;
-      sendError(res, unbuilt ? new FragcastError('ASSET_MISSING', { asset: name }) : new FragcastError('NOT_FOUND', { method: 'GET', url: req.getUrl() }));
-      return;
-    }
-    if (req.getHeader('if-none-match') === asset.etag) {
-      res.cork(() => {
-        writeHead(res, 304, [['ETag', asset.etag]]);
-        res.end();
-      });
-      return;
-    }
-    sendBody(res, 200, asset.type, asset.body, [
-      ['ETag', asset.etag],
-      ['Cache-Control', 'no-cache'],
-    ]);
+    const asked = new URLSearchParams(req.getQuery() ?? '').get('mode');
+    const mode = PAGE_MODES.find((known) => known === asked) ?? 'auto';
+    sendBody(res, 200, 'text/html; charset=utf-8', playerPage(summarizeStream(registry.entry(stream.name)!, viewers, ctx.hls), mode), PAGE_HEADERS);
   });
 }
