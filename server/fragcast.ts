@@ -15,6 +15,7 @@ import type { HlsOptions } from './outputs/hls/options.ts';
 import { Viewers } from './outputs/viewers.ts';
 import type { KeyframeGateOptions } from './outputs/keyframe-gate.ts';
 import { Assets } from './http/assets.ts';
+import { originPolicy } from './http/cors.ts';
 import { HttpServer } from './http/server.ts';
 import { loadUws } from './http/uws.ts';
 import { createSource, type SourceContext } from './sources/from-config.ts';
@@ -154,6 +155,8 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
       const stream = current.config.streams[name];
       return { ...(stream ? gateOptions(stream) : {}), ...options.gate };
     },
+    // Streams added outside the configuration (tests) follow its defaults.
+    originsFor: (name) => originPolicy((current.config.streams[name] ?? current.config.defaults).cors.origins),
     control: {
       config: () => redactConfig(current),
       reload: () => reload('api'),

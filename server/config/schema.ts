@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ORIGIN_PATTERN } from '../http/cors.ts';
 import { KEYFRAME_GATE_DEFAULTS } from '../outputs/keyframe-gate.ts';
 import { BACKOFF_DEFAULTS } from '../sources/backoff.ts';
 import { GOP_CACHE_DEFAULTS } from '../streams/gop-cache.ts';
@@ -59,6 +60,17 @@ const restartSchema = z
     }
   });
 
+/** An origin in `cors.origins`: compared in lower case, as browsers send it. */
+const originPattern = z.preprocess(
+  (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+  z.string().regex(ORIGIN_PATTERN, { message: 'must be "*", an origin such as https://example.com or http://localhost:3000 (scheme and host, no path), or https://*.example.com' }),
+);
+
+/** Which web pages may play the stream from another origin (server/http/cors.ts, docs/embedding.md). */
+const corsSchema = z.strictObject({
+  origins: z.array(originPattern).min(1).default(['*']),
+});
+
 const settingsShape = {
   /** Start the source with the first viewer, stop it `on_demand_stop_after` after the last. */
   on_demand: boolean().default(false),
@@ -66,6 +78,7 @@ const settingsShape = {
   cache: cacheSchema.prefault({}),
   viewers: viewersSchema.prefault({}),
   restart: restartSchema.prefault({}),
+  cors: corsSchema.prefault({}),
 };
 
 /** `defaults:` — the per-stream settings every stream starts from. */

@@ -11,6 +11,7 @@ import type { ReconcileReport, StreamRegistry } from '../streams/registry.ts';
 import type { Stream } from '../streams/stream.ts';
 import { isValidStreamName } from '../streams/stream-name.ts';
 import type { Assets } from './assets.ts';
+import type { OriginPolicy } from './cors.ts';
 import { sendError } from './respond.ts';
 import type { LoadedUws, UWS } from './uws.ts';
 
@@ -32,6 +33,8 @@ export interface HttpContext {
   readonly stats: StatsSampler;
   /** The viewer gate settings of a stream (its configuration's `viewers`). */
   readonly gateFor: (stream: string) => Partial<KeyframeGateOptions>;
+  /** Which web origins may play a stream (its configuration's `cors.origins`). */
+  readonly originsFor: (stream: string) => OriginPolicy;
   /** The configuration, for the API: shown redacted, reloaded on request. */
   readonly control: {
     config(): unknown;

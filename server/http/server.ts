@@ -1,5 +1,6 @@
 import { FragcastError } from '../errors.ts';
 import { apiRoutes } from './routes/api.ts';
+import { assetRoutes } from './routes/assets.ts';
 import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hlsRoutes } from './routes/hls.ts';
@@ -8,6 +9,7 @@ import { liveMp4Routes } from './routes/live-mp4.ts';
 import { markerRoutes } from './routes/markers.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { pageRoutes } from './routes/pages.ts';
+import { preflightRoutes } from './routes/preflight.ts';
 import { snapshotRoutes } from './routes/snapshot.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { wsMseRoutes } from './routes/ws-mse.ts';
@@ -37,12 +39,15 @@ export class HttpServer {
     const router = new Router(this.#app);
     this.router = router;
     pageRoutes(router, options);
+    assetRoutes(router, options);
     ingestRoutes(router, options);
+    // The player's endpoints: pages on other origins may use them as the stream's cors.origins allow (cors.ts).
     wsMseRoutes(router, options);
     liveMp4Routes(router, options);
     hlsRoutes(router, options);
-    markerRoutes(router, options);
     snapshotRoutes(router, options);
+    preflightRoutes(router, options);
+    markerRoutes(router, options);
     healthRoutes(router, options);
     // Operator routes: admin authentication (a later issue) goes in front of these.
     apiRoutes(router, options);

@@ -1,6 +1,7 @@
 import { FragcastError } from '../../errors.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Stream } from '../../streams/stream.ts';
+import { playerStreamFor } from '../cors.ts';
 import { remoteAddressOf, sendError } from '../respond.ts';
 import { streamFor, type HttpContext, type Router } from '../router.ts';
 
@@ -29,8 +30,8 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      // Unknown stream or bad name: answered before the upgrade.
-      const stream = streamFor(ctx, res, req);
+      // Unknown stream, bad name, or a page from an origin the stream does not allow: answered before the upgrade.
+      const stream = playerStreamFor(ctx, res, req);
       if (!stream) return;
       const userData: WsUserData = { stream, remoteAddress: remoteAddressOf(res) };
       res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
