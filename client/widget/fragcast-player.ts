@@ -61,7 +61,7 @@ export class FragcastPlayerElement extends HTMLElement {
   readonly #root: ShadowRoot;
   readonly #video: HTMLVideoElement;
   readonly #badge = button('live', 'Live: click to return to the live edge', 'LIVE');
-  readonly #unmute = button('unmute', 'Unmute', '🔇 Unmute');
+  readonly #unmute = button('unmute', 'Unmute', 'Unmute');
   readonly #play = button('play', 'Play');
   readonly #overlay = document.createElement('pre');
   readonly #spinner = document.createElement('div');

@@ -17,7 +17,11 @@ button { font: inherit; color: inherit; cursor: pointer; border: 0; }
 .live.behind::before { background: #bbb; }
 .stats { position: absolute; top: 10px; left: 10px; margin: 0; padding: 6px 10px; border-radius: 4px; background: rgba(0, 0, 0, .65);
          font: 12px/1.5 ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre; pointer-events: none; }
-.unmute { position: absolute; left: 10px; bottom: 52px; padding: 6px 12px; border-radius: 4px; background: rgba(0, 0, 0, .7); }
+.unmute { position: absolute; left: 10px; bottom: 52px; padding: 6px 12px 6px 34px; border-radius: 4px; background: rgba(0, 0, 0, .7); }
+/* A muted speaker, drawn: no icon font or emoji to depend on. */
+.unmute::before { content: ""; position: absolute; left: 12px; top: 50%; width: 4px; height: 6px; margin-top: -3px; background: #fff; }
+.unmute::after { content: ""; position: absolute; left: 12px; top: 50%; margin-top: -7px; border-style: solid; border-width: 7px 9px 7px 0;
+                 border-color: transparent #fff transparent transparent; }
 .unmute:hover, .play:hover { background: rgba(30, 30, 30, .9); }
 .play { position: absolute; inset: 0; margin: auto; width: 76px; height: 76px; border-radius: 50%; background: rgba(0, 0, 0, .65); }
 .play::after { content: ""; position: absolute; left: 30px; top: 22px; border-style: solid; border-width: 16px 0 16px 26px; border-color: transparent transparent transparent #fff; }
