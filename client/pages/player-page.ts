@@ -1,7 +1,7 @@
 import type { MarkerDescription } from '../../server/protocol.ts';
 import type { PlayerError, PlayerStats } from '../player/events.ts';
 import type { ModeSwitchEventMap } from '../player/mode-switch.ts';
-import type { RequestedMode } from '../player/mode-choice.ts';
+import { ENGINE_NAMES, type RequestedMode } from '../player/mode-choice.ts';
 import { defineFragcastPlayer, type FragcastPlayerElement } from '../widget/fragcast-player.ts';
 
 /**
@@ -19,8 +19,6 @@ const markerList = document.getElementById('markers')!;
 const markersEmpty = document.getElementById('markers-empty')!;
 const modeInputs = [...document.querySelectorAll<HTMLInputElement>('input[name="mode"]')];
 const markers = new Map<string, MarkerDescription & { timeMs: number }>();
-
-const ENGINE_NAMES: Record<ModeSwitchEventMap['mode']['engine'], string> = { ws: 'WebSocket + MSE', 'hls.js': 'LL-HLS (hls.js)', 'hls-native': 'LL-HLS (native)', mp4: 'chunked MP4' };
 
 function on<K extends keyof ModeSwitchEventMap>(type: K, listener: (detail: ModeSwitchEventMap[K]) => void): void {
   player.addEventListener(type, (event) => listener((event as CustomEvent<ModeSwitchEventMap[K]>).detail));

@@ -1,7 +1,7 @@
 import type Hls from 'hls.js';
 import type { ErrorData, HlsConfig, LevelUpdatedData, FragLoadedData } from 'hls.js';
 import { startPlayback } from './autoplay.ts';
-import { ByteRate, videoFigures } from './media-stats.ts';
+import { ByteRate, FirstFrameClock, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { BEHIND_AFTER_S } from './live-edge.ts';
@@ -65,8 +65,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   #native = false;
   #timers: ReturnType<typeof setInterval>[] = [];
   #markers = new Set<string>();
-  #loadStartedAt = 0;
-  #firstFrameAt: number | undefined;
+  readonly #firstFrame = new FirstFrameClock();
   readonly #received = new ByteRate();
   #recoveries = 0;
   #failures = 0;
@@ -82,7 +81,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
 
   /** Starts playing. Fatal errors (no way to play HLS) are emitted, not thrown. */
   load(): void {
-    this.#loadStartedAt = performance.now();
+    this.#firstFrame.loadStarted();
     this.#video.addEventListener('playing', this.#onPlaying);
     this.#video.addEventListener('waiting', this.#onWaiting);
     this.#timers.push(setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500));
@@ -157,8 +156,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
       reconnects: this.#recoveries,
       skips: 0,
       generation: (this.#hls?.latestLevelDetails?.fragments.at(-1)?.cc ?? 0) + 1,
-      timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
-      firstFrameAt: this.#firstFrameAt,
+      ...this.#firstFrame.figures,
     };
   }
 
@@ -294,7 +292,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   }
 
   readonly #onPlaying = (): void => {
-    this.#firstFrameAt ??= performance.now();
+    this.#firstFrame.frameShown();
     this.#failures = 0;
     this.emit(PlayerEvent.PLAYING, {});
   };

@@ -1,5 +1,5 @@
 import { startPlayback } from './autoplay.ts';
-import type { PlayerError } from './events.ts';
+import type { PlayerError, PlayerStats } from './events.ts';
 import type { LatencyController } from './latency-controller.ts';
 
 export interface LiveEdgeOptions {
@@ -87,6 +87,11 @@ export class LiveEdge {
   /** Playing, and no more than BEHIND_AFTER_S over the target. */
   get live(): boolean {
     return this.#started && !this.#video.paused && this.ahead <= this.controller.options.targetBuffer + BEHIND_AFTER_S;
+  }
+
+  /** The figures of the stats that come from here. */
+  get figures(): Pick<PlayerStats, 'buffer' | 'targetLatency' | 'live'> {
+    return { buffer: this.ahead, targetLatency: this.controller.options.targetBuffer, live: this.live };
   }
 
   /** Back to the live edge (the LIVE badge's click): jump to the target behind the newest media, and play. */

@@ -14,6 +14,9 @@ export type Engine = 'ws' | 'hls.js' | 'hls-native' | 'mp4';
 
 export const ENGINE_MODE: Readonly<Record<Engine, PlayerMode>> = Object.freeze({ ws: 'ws', 'hls.js': 'hls', 'hls-native': 'hls', mp4: 'mp4' });
 
+/** How each engine is named to people (the page's note, fallback messages). */
+export const ENGINE_NAMES: Readonly<Record<Engine, string>> = Object.freeze({ ws: 'WebSocket + MSE', 'hls.js': 'LL-HLS (hls.js)', 'hls-native': "LL-HLS (the browser's own)", mp4: 'chunked MP4' });
+
 export const HLS_MIME = 'application/vnd.apple.mpegurl';
 
 /** What the browser can do, as the choice needs it; `detectCapabilities` reads it from the real browser, tests give it. */

@@ -1,7 +1,7 @@
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type PlayerError, type PlayerEventMap, type PlayerMode, type PlayerStats } from './events.ts';
 import { HlsPlayer } from './hls-player.ts';
-import { chooseEngines, detectCapabilities, ENGINE_MODE, type Engine, type PlaybackCapabilities, type RequestedMode } from './mode-choice.ts';
+import { chooseEngines, detectCapabilities, ENGINE_MODE, ENGINE_NAMES, type Engine, type PlaybackCapabilities, type RequestedMode } from './mode-choice.ts';
 import { Mp4Player } from './mp4-player.ts';
 import { FragcastPlayer } from './player.ts';
 import { nextDelay } from './reconnect.ts';
@@ -42,8 +42,6 @@ type ModePlayer = FragcastPlayer | HlsPlayer | Mp4Player;
 const UNSUPPORTED = new Set<string>([ErrorDetails.MSE_UNSUPPORTED, ErrorDetails.CODEC_UNSUPPORTED, ErrorDetails.HLS_UNSUPPORTED]);
 
 const FORWARDED = Object.values(PlayerEvent).filter((event) => event !== PlayerEvent.ERROR);
-
-const ENGINE_NAMES: Readonly<Record<Engine, string>> = Object.freeze({ ws: 'WebSocket + MSE', 'hls.js': 'LL-HLS (hls.js)', 'hls-native': "LL-HLS (the browser's own)", mp4: 'chunked MP4' });
 
 /**
  * One player whose mode can change, with the events and stats of the player

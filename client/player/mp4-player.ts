@@ -1,4 +1,4 @@
-import { ByteRate, videoFigures } from './media-stats.ts';
+import { ByteRate, FirstFrameClock, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { LatencyController } from './latency-controller.ts';
@@ -53,8 +53,7 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
   #playedThisResponse = false;
   #everPlayed = false;
   #waitingSince: number | undefined;
-  #loadStartedAt = 0;
-  #firstFrameAt: number | undefined;
+  readonly #firstFrame = new FirstFrameClock();
   #destroyed = false;
 
   constructor(video: HTMLVideoElement, options: Mp4PlayerOptions) {
@@ -66,13 +65,8 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
   }
 
   load(): void {
-    this.#loadStartedAt = performance.now();
-    const video = this.#video;
-    video.addEventListener('loadedmetadata', this.#onMetadata);
-    video.addEventListener('playing', this.#onPlaying);
-    video.addEventListener('waiting', this.#onWaiting);
-    video.addEventListener('error', this.#onError);
-    video.addEventListener('ended', this.#onEnded);
+    this.#firstFrame.loadStarted();
+    for (const [event, listener] of this.#mediaListeners) this.#video.addEventListener(event, listener);
     this.#timers.push(
       setInterval(() => this.#tick(), 250),
       setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500),
@@ -85,16 +79,13 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
       mode: 'mp4',
       latency: undefined,
       playingDate: undefined,
-      buffer: this.#edge.ahead,
-      targetLatency: this.#edge.controller.options.targetBuffer,
-      live: this.#edge.live,
+      ...this.#edge.figures,
       bitrate: this.#decoded.bitsPerSecond,
       ...videoFigures(this.#video),
       reconnects: this.#reconnects,
       skips: 0,
       generation: this.#responses,
-      timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
-      firstFrameAt: this.#firstFrameAt,
+      ...this.#firstFrame.figures,
     };
   }
 
@@ -107,14 +98,9 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
     this.#destroyed = true;
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#reconnectTimer);
-    const video = this.#video;
-    video.removeEventListener('loadedmetadata', this.#onMetadata);
-    video.removeEventListener('playing', this.#onPlaying);
-    video.removeEventListener('waiting', this.#onWaiting);
-    video.removeEventListener('error', this.#onError);
-    video.removeEventListener('ended', this.#onEnded);
-    video.removeAttribute('src');
-    video.load();
+    for (const [event, listener] of this.#mediaListeners) this.#video.removeEventListener(event, listener);
+    this.#video.removeAttribute('src');
+    this.#video.load();
     this.removeAllListeners();
   }
 
@@ -170,7 +156,7 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
     this.#failures = 0;
     this.#playedThisResponse = true;
     this.#everPlayed = true;
-    this.#firstFrameAt ??= performance.now();
+    this.#firstFrame.frameShown();
     this.emit(PlayerEvent.PLAYING, {});
   };
 
@@ -189,4 +175,13 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
   readonly #onEnded = (): void => {
     this.#retry(ErrorDetails.MP4_ERROR, 'the response ended (the source restarted, or the stream went away)');
   };
+
+  /** The video element's events this player listens to, from load() to destroy(). */
+  readonly #mediaListeners: readonly (readonly [string, () => void])[] = [
+    ['loadedmetadata', this.#onMetadata],
+    ['playing', this.#onPlaying],
+    ['waiting', this.#onWaiting],
+    ['error', this.#onError],
+    ['ended', this.#onEnded],
+  ];
 }

@@ -1,6 +1,6 @@
 import type { CloseCodes, InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
 import { AppendQueue } from './append-queue.ts';
-import { ByteRate, videoFigures } from './media-stats.ts';
+import { ByteRate, FirstFrameClock, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { LatencyController, type LatencyControllerOptions } from './latency-controller.ts';
@@ -81,8 +81,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #everOpened = false;
   #playingDate: number | undefined;
   #skips = 0;
-  #loadStartedAt = 0;
-  #firstFrameAt: number | undefined;
+  readonly #firstFrame = new FirstFrameClock();
   #latency: number | undefined;
   readonly #received = new ByteRate();
   #timers: ReturnType<typeof setInterval>[] = [];
@@ -101,7 +100,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
 
   /** Starts playing. Fatal errors (no MSE) are emitted, not thrown. */
   load(): void {
-    this.#loadStartedAt = performance.now();
+    this.#firstFrame.loadStarted();
     if (!mediaSourceClass()) {
       this.#error(ErrorType.MEDIA, ErrorDetails.MSE_UNSUPPORTED, true, 'This browser has no MediaSource Extensions');
       return;
@@ -119,16 +118,13 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       mode: 'ws',
       latency: this.#latency,
       playingDate: this.#playingDate,
-      buffer: this.#edge.ahead,
-      targetLatency: this.#edge.controller.options.targetBuffer,
-      live: this.#edge.live,
+      ...this.#edge.figures,
       bitrate: this.#received.bitsPerSecond,
       ...videoFigures(this.#video),
       reconnects: this.#reconnects,
       skips: this.#skips,
       generation: this.#generation,
-      timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
-      firstFrameAt: this.#firstFrameAt,
+      ...this.#firstFrame.figures,
     };
   }
 
@@ -357,7 +353,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     const buffer = this.#edge.ahead;
     this.emit(PlayerEvent.STALLED, { buffer });
     // Like hls.js's BUFFER_STALLED_ERROR: reported, never fatal; the next fragment (or generation) resumes playback.
-    if (this.#firstFrameAt !== undefined) this.#error(ErrorType.MEDIA, ErrorDetails.BUFFER_STALLED, false, `Playback stalled with ${Math.round(buffer * 1000)} ms buffered; waiting for data`);
+    if (this.#firstFrame.shown) this.#error(ErrorType.MEDIA, ErrorDetails.BUFFER_STALLED, false, `Playback stalled with ${Math.round(buffer * 1000)} ms buffered; waiting for data`);
   };
 
   readonly #onPlaying = (): void => {
@@ -381,7 +377,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   }
 
   #measure(mediaTime: number, shownAtMs: number): void {
-    if (this.#firstFrameAt === undefined && this.#edge.started && this.#video.readyState >= 2) this.#firstFrameAt = performance.now();
+    if (this.#edge.started && this.#video.readyState >= 2) this.#firstFrame.frameShown();
     // The newest anchor at or before this frame (anchors are in arrival order).
     let anchor: ClockAnchor | undefined;
     for (let i = this.#anchors.length - 1; i >= 0; i--) {

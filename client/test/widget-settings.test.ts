@@ -29,12 +29,14 @@ test('properties become attributes: booleans present or absent, the rest as text
   assert.equal(attributeFor('mode', 'mp4'), 'mp4');
 });
 
-test('a stream page URL gives the WebSocket, HLS, MP4 and snapshot URLs', () => {
-  const secure = streamLocation('https://cdn.example/streams/demo/?x=1#y', 'https://site.example/')!;
+test('a stream page URL gives the WebSocket, HLS, MP4 and snapshot URLs, each with its query (a signed link\'s credential)', () => {
+  const signed = streamLocation('https://cdn.example/streams/demo/?exp=1700000000&sig=abc#y', 'https://site.example/')!;
+  assert.equal(signed.ws, 'wss://cdn.example/streams/demo/ws?exp=1700000000&sig=abc');
+  assert.equal(signed.hls, 'https://cdn.example/streams/demo/index.m3u8?exp=1700000000&sig=abc');
+  assert.equal(signed.mp4, 'https://cdn.example/streams/demo/live.mp4?exp=1700000000&sig=abc');
+  assert.equal(signed.snapshot(500), 'https://cdn.example/streams/demo/snapshot.jpg?width=640&exp=1700000000&sig=abc', 'rounded up to a step of 320');
+  const secure = streamLocation('https://cdn.example/streams/demo', 'https://site.example/')!;
   assert.equal(secure.ws, 'wss://cdn.example/streams/demo/ws');
-  assert.equal(secure.hls, 'https://cdn.example/streams/demo/index.m3u8');
-  assert.equal(secure.mp4, 'https://cdn.example/streams/demo/live.mp4');
-  assert.equal(secure.snapshot(500), 'https://cdn.example/streams/demo/snapshot.jpg?width=640', 'rounded up to a step of 320');
   assert.equal(secure.snapshot(0), 'https://cdn.example/streams/demo/snapshot.jpg?width=320');
   assert.equal(secure.snapshot(10_000), 'https://cdn.example/streams/demo/snapshot.jpg?width=3840');
   assert.equal(streamLocation('/streams/demo', 'http://127.0.0.1:8080/streams/demo?mode=hls')!.ws, 'ws://127.0.0.1:8080/streams/demo/ws');

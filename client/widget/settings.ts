@@ -129,7 +129,11 @@ export interface StreamLocation {
 /** Snapshot widths come in steps of this many pixels: one decode serves every player within a step. */
 const SNAPSHOT_STEP = 320;
 
-/** Resolves `src` against `base` (the document's URL); undefined when it is no http(s) URL. */
+/**
+ * Resolves `src` against `base` (the document's URL); undefined when it is
+ * no http(s) URL. Its query (a signed link's `?exp=…&sig=…` or `?token=…`)
+ * goes with every URL derived from it.
+ */
 export function streamLocation(src: string, base: string): StreamLocation | undefined {
   let page: URL;
   try {
@@ -138,15 +142,17 @@ export function streamLocation(src: string, base: string): StreamLocation | unde
     return undefined;
   }
   if (page.protocol !== 'http:' && page.protocol !== 'https:') return undefined;
+  const query = page.search.slice(1);
   page.search = '';
   page.hash = '';
   const root = page.href.replace(/\/+$/, '');
+  const withQuery = (url: string): string => (query ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url);
   const ws = new URL(`${root}/ws`);
   ws.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';
   return {
-    ws: ws.href,
-    hls: `${root}/index.m3u8`,
-    mp4: `${root}/live.mp4`,
-    snapshot: (width) => `${root}/snapshot.jpg?width=${Math.min(3840, Math.max(SNAPSHOT_STEP, Math.ceil(width / SNAPSHOT_STEP) * SNAPSHOT_STEP))}`,
+    ws: withQuery(ws.href),
+    hls: withQuery(`${root}/index.m3u8`),
+    mp4: withQuery(`${root}/live.mp4`),
+    snapshot: (width) => withQuery(`${root}/snapshot.jpg?width=${Math.min(3840, Math.max(SNAPSHOT_STEP, Math.ceil(width / SNAPSHOT_STEP) * SNAPSHOT_STEP))}`),
   };
 }
