@@ -108,6 +108,7 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
   #request(): void {
     if (this.#destroyed) return;
     clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
     this.#playedThisResponse = false;
     this.#waitingSince = undefined;
     this.#edge.restart();

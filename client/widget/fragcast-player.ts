@@ -210,7 +210,8 @@ export class FragcastPlayerElement extends HTMLElement {
     if (before === after) return;
     this.#safely(() => {
       const previous = this.#config;
-      this.#readConfig();
+      // Before connectedCallback (the upgrade), connectedCallback reports what it finds: once.
+      this.#readConfig(this.#connected ? name : null);
       if (!this.#connected) return;
       const config = this.#config;
       if (name === 'stats') this.#statsToggled = undefined;
@@ -220,17 +221,20 @@ export class FragcastPlayerElement extends HTMLElement {
         this.#start();
       }
       if (name === 'mode' && config.mode !== previous.mode) this.#player?.setMode(config.mode);
-      if ((name === 'src' || name === 'latency') && this.#player) this.#restart();
+      const moved = (name === 'src' && config.src !== previous.src) || (name === 'latency' && config.latency !== previous.latency);
+      if (moved && this.#player) this.#restart();
       this.#render();
     });
   }
 
   // ── internal ──────────────────────────────────────────────────────
 
-  #readConfig(): void {
+  /** Reads every attribute; reports the unusable values: all, those of `only` (one attribute changed), or none (null). */
+  #readConfig(only?: string | null): void {
     const { config, invalid } = parseConfig((name) => this.getAttribute(name));
     this.#config = config;
     for (const problem of invalid) {
+      if (only === null || (only !== undefined && problem.name !== only)) continue;
       this.#emitError({ type: ErrorType.OTHER, details: ErrorDetails.INVALID_OPTION, fatal: false, message: `${problem.name}="${problem.value.slice(0, 80)}" ${problem.why}; using the default` });
     }
   }

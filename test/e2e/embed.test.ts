@@ -252,3 +252,42 @@ test('when the browser refuses autoplay with sound, the player starts muted and 
   assert.equal(await unmute.isVisible(), false);
   assert.deepEqual(problems, []);
 });
+
+test('<fragcast-player> with player.js as a module: bad options become events, never exceptions, and properties reflect attributes', async (t) => {
+  const { server, page, problems } = await demoPage(t);
+  const site = await servePage(
+    t,
+    sitePage(`<script type="module" src="${server.http}/player.js"></script>
+<fragcast-player id="live" src="${server.http}/streams/demo" mode="fast" autoplay muted style="width: 480px"></fragcast-player>
+<fragcast-player id="nowhere" autoplay muted style="width: 320px"></fragcast-player>`),
+  );
+  await page.addInitScript({ content: PLAYER_EVENT_LOG });
+  await page.goto(site);
+  await waitForEvent(page, 'live', 'playing');
+  const logged = await events(page);
+  const errors = logged.filter((event) => event.type === 'error').map((event) => [event.player, event.detail.details, event.detail.fatal]);
+  assert.deepEqual(errors, [
+    ['live', 'invalidOption', false],
+    ['nowhere', 'invalidOption', true],
+  ]);
+  assert.equal(await page.evaluate(() => document.getElementById('live')!.getAttribute('mode')), 'fast');
+  assert.equal(await page.evaluate(() => (document.getElementById('live') as FragcastPlayerElement).mode), 'auto', 'the default applies');
+  assert.match(await page.locator('#nowhere .message').innerText(), /src is missing/);
+  // Properties write their attributes; a bad value is an event, not an exception.
+  const outcome = await page.evaluate(() => {
+    const player = document.getElementById('live') as FragcastPlayerElement;
+    try {
+      player.stats = true;
+      (player as unknown as { latency: unknown }).latency = 'soon';
+      return [player.hasAttribute('stats'), player.getAttribute('latency'), player.latency];
+    } catch (error) {
+      return String(error);
+    }
+  });
+  assert.deepEqual(outcome, [true, 'soon', undefined]);
+  const latest = (await events(page, 'live')).filter((event) => event.type === 'error').at(-1);
+  assert.equal(latest?.detail.details, 'invalidOption');
+  assert.match(String(latest?.detail.message), /latency="soon" must be a number of seconds/);
+  assert.ok(await page.locator('#live .stats').isVisible());
+  assert.deepEqual(problems, []);
+});
