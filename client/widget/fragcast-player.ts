@@ -216,13 +216,16 @@ export class FragcastPlayerElement extends HTMLElement {
       const config = this.#config;
       if (name === 'stats') this.#statsToggled = undefined;
       if (name === 'muted' || name === 'controls' || name === 'poster') this.#applyMediaAttributes(name);
+      // The default poster is the stream's snapshot.
+      if (name === 'src') this.#applyMediaAttributes('poster');
       if (name === 'autoplay' && config.autoplay && !this.#wanted) {
         this.#wanted = true;
         this.#start();
       }
       if (name === 'mode' && config.mode !== previous.mode) this.#player?.setMode(config.mode);
+      // A new stream or target: start afresh (also after a fatal error, such as a src that was missing).
       const moved = (name === 'src' && config.src !== previous.src) || (name === 'latency' && config.latency !== previous.latency);
-      if (moved && this.#player) this.#restart();
+      if (moved && (this.#player || this.#wanted || config.autoplay)) this.#restart();
       this.#render();
     });
   }

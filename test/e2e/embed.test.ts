@@ -289,5 +289,12 @@ test('<fragcast-player> with player.js as a module: bad options become events, n
   assert.equal(latest?.detail.details, 'invalidOption');
   assert.match(String(latest?.detail.message), /latency="soon" must be a number of seconds/);
   assert.ok(await page.locator('#live .stats').isVisible());
+  // The player without a src starts once it is given one.
+  const given = await page.evaluate(() => performance.now());
+  await page.evaluate((src) => {
+    (document.getElementById('nowhere') as FragcastPlayerElement).src = src;
+  }, `${server.http}/streams/demo`);
+  await waitForEvent(page, 'nowhere', 'playing', given);
+  assert.equal(await page.locator('#nowhere .message').isVisible(), false);
   assert.deepEqual(problems, []);
 });
