@@ -26,6 +26,7 @@ export const ERRORS = {
   STREAM_NOT_READY: { status: 503, message: 'Stream "{stream}" has no keyframe yet; retry in a moment' },
   SESSION_NOT_FOUND: { status: 404, message: 'Viewer session "{session}" does not exist (it may have ended)' },
   SERVER_NOT_READY: { status: 503, message: 'Not ready: no keyframe yet from {streams}' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'Pages from {origin} may not play stream "{stream}" (not in its cors.origins)' },
 
   // ── Snapshots (GET /streams/NAME/snapshot.jpg) ──────────────────────
   SNAPSHOT_WIDTH_INVALID: { status: 400, message: 'width must be a whole number of pixels (clamped to {min}-{max}), got "{value}"' },

@@ -18,6 +18,7 @@ import { Assets } from './http/assets.ts';
 import { Access } from './http/access.ts';
 import { isLoopbackHost } from './http/cidr.ts';
 import { Limits } from './http/limits.ts';
+import { originPolicy } from './http/cors.ts';
 import { HttpServer } from './http/server.ts';
 import { loadUws } from './http/uws.ts';
 import { createSource, type SourceContext } from './sources/from-config.ts';
@@ -183,6 +184,8 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
         const stream = current.config.streams[name];
         return { ...(stream ? gateOptions(stream) : {}), ...options.gate };
       },
+      // Streams added outside the configuration (tests) follow its defaults.
+      originsFor: (name) => originPolicy((current.config.streams[name] ?? current.config.defaults).cors.origins),
       control: {
         config: () => redactConfig(current),
         reload: () => reload('api'),

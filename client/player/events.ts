@@ -42,6 +42,12 @@ export const ErrorDetails = {
   HLS_NETWORK: 'hlsNetworkError',
   /** HLS media could not be appended or decoded; the player tries to recover. */
   HLS_MEDIA: 'hlsMediaError',
+  /** The playlist never loaded (before anything played); fatal, so an `auto` player can try the next mode. */
+  HLS_UNAVAILABLE: 'hlsUnavailable',
+  /** The chunked live.mp4 response ended or failed; the player requests it again. */
+  MP4_ERROR: 'mp4Error',
+  /** live.mp4 never played in several attempts; fatal, so an `auto` player can try the next mode. */
+  MP4_UNAVAILABLE: 'mp4Unavailable',
   /** This browser has neither MediaSource nor native HLS. */
   HLS_UNSUPPORTED: 'hlsUnsupported',
   /** The server sent something that breaks the protocol (docs/protocol.md). */
@@ -56,6 +62,16 @@ export const ErrorDetails = {
   BUFFER_FULL: 'bufferFull',
   /** The browser refused to start playback (autoplay policy); the page should offer a play button. */
   AUTOPLAY_BLOCKED: 'autoplayBlocked',
+  /** Playback stopped for want of data (a source restart, a slow network); it resumes when data comes. */
+  BUFFER_STALLED: 'bufferStalled',
+  /** No mode can play this stream in this browser (or the one asked for cannot); fatal. */
+  NO_PLAYABLE_MODE: 'noPlayableMode',
+  /** An attribute or property had a value the element cannot use; the default applies instead. */
+  INVALID_OPTION: 'invalidOption',
+  /** A bug in the player, caught before it reached the page; reported (and logged to the console) so the page can tell. */
+  INTERNAL_ERROR: 'internalError',
+  /** player.js (or one of its chunks) could not be loaded by embed.js; fatal. */
+  PLAYER_LOAD_FAILED: 'playerLoadFailed',
   /** The server says this viewer fell behind; fragments up to a keyframe were skipped. */
   FRAGMENTS_SKIPPED: 'fragmentsSkipped',
   /** An operator disconnected this viewer (close code 4403); the player does not reconnect (fatal). */
@@ -70,8 +86,8 @@ export interface PlayerError {
   readonly message: string;
 }
 
-/** How a player gets the stream: WebSocket + MSE, or LL-HLS (hls.js, or the browser's own). */
-export type PlayerMode = 'ws' | 'hls';
+/** How a player gets the stream: WebSocket + MSE, LL-HLS (hls.js, or the browser's own), or the chunked live.mp4. */
+export type PlayerMode = 'ws' | 'hls' | 'mp4';
 
 export interface PlayerStats {
   readonly mode: PlayerMode;
@@ -81,6 +97,10 @@ export interface PlayerStats {
   readonly playingDate: number | undefined;
   /** Seconds buffered ahead of the playhead. */
   readonly buffer: number;
+  /** What the latency controller holds (WebSocket and MP4: seconds of buffer; HLS: seconds behind the playlist's live edge; unknown for the browser's own HLS). */
+  readonly targetLatency: number | undefined;
+  /** Playing at the live edge: not paused, not seeked back into the DVR window, not far behind the target. */
+  readonly live: boolean;
   /** Received bits per second over the last ~2 s. */
   readonly bitrate: number;
   readonly droppedFrames: number;

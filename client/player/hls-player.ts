@@ -1,12 +1,25 @@
 import type Hls from 'hls.js';
 import type { ErrorData, HlsConfig, LevelUpdatedData, FragLoadedData } from 'hls.js';
-import { ByteRate, videoFigures } from './media-stats.ts';
+import { startPlayback } from './autoplay.ts';
+import { ByteRate, FirstFrameClock, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
+import { BEHIND_AFTER_S } from './live-edge.ts';
+import { nextDelay, type ReconnectOptions } from './reconnect.ts';
 
-export interface HlsPlayerOptions {
+export interface HlsPlayerOptions extends ReconnectOptions {
   /** The media playlist, e.g. `/streams/demo/index.m3u8`. */
   readonly url: string;
+  /** The browser's own HLS (Safari) instead of hls.js; the mode choice decides (mode-choice.ts). */
+  readonly native: boolean;
+  /** Seconds behind the playlist's live edge to hold. Default: the playlist's PART-HOLD-BACK (hls.js in low-latency mode). */
+  readonly targetLatency?: number;
+  /**
+   * When the playlist never loads (nothing played yet), stop with a fatal
+   * HLS_UNAVAILABLE instead of asking again: an `auto` player moves on to
+   * the next mode. Default false: ask again with backoff.
+   */
+  readonly giveUpBeforeReady?: boolean;
   /** hls.js settings over fragcast's (low-latency mode on, see HLS_CONFIG). */
   readonly hls?: Partial<HlsConfig>;
 }
@@ -35,6 +48,9 @@ function loadHls(): Promise<typeof Hls> {
 
 const MARKER_CLASS = 'com.fragcast.marker';
 
+/** The browser's own HLS tells no target: this far behind the seekable end (Safari holds about 3 parts to 3 s) counts as behind live. */
+const NATIVE_BEHIND_S = 6;
+
 /**
  * Plays a fragcast stream over Low-Latency HLS, with the same events and
  * stats as the WebSocket player: hls.js (bundled, fetched on first use)
@@ -49,10 +65,11 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   #native = false;
   #timers: ReturnType<typeof setInterval>[] = [];
   #markers = new Set<string>();
-  #loadStartedAt = 0;
-  #firstFrameAt: number | undefined;
+  readonly #firstFrame = new FirstFrameClock();
   readonly #received = new ByteRate();
   #recoveries = 0;
+  #failures = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #ready = false;
   #destroyed = false;
 
@@ -64,12 +81,12 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
 
   /** Starts playing. Fatal errors (no way to play HLS) are emitted, not thrown. */
   load(): void {
-    this.#loadStartedAt = performance.now();
+    this.#firstFrame.loadStarted();
     this.#video.addEventListener('playing', this.#onPlaying);
     this.#video.addEventListener('waiting', this.#onWaiting);
     this.#timers.push(setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500));
-    const mse = 'MediaSource' in globalThis || 'ManagedMediaSource' in globalThis;
-    if (!mse && this.#video.canPlayType('application/vnd.apple.mpegurl')) {
+    if (this.#options.native) {
+      this.#video.addEventListener('error', this.#onNativeError);
       this.#loadNative();
       return;
     }
@@ -112,7 +129,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   goLive(): void {
     const live = this.#hls?.liveSyncPosition ?? (this.#video.seekable.length ? this.#video.seekable.end(this.#video.seekable.length - 1) : undefined);
     if (live !== undefined && live !== null) this.#video.currentTime = live;
-    void this.#video.play().catch(() => {});
+    startPlayback(this.#video, (error) => this.emit(PlayerEvent.ERROR, error));
   }
 
   get stats(): PlayerStats {
@@ -123,18 +140,23 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
     for (let i = 0; i < buffered.length; i++) {
       if (video.currentTime >= buffered.start(i) && video.currentTime <= buffered.end(i)) buffer = buffered.end(i) - video.currentTime;
     }
+    const hls = this.#hls;
+    const target = hls?.targetLatency ?? this.#options.targetLatency;
+    const seekableEnd = video.seekable.length ? video.seekable.end(video.seekable.length - 1) : undefined;
+    const behind = hls ? (hls.latency || 0) > (hls.targetLatency ?? 0) + BEHIND_AFTER_S : seekableEnd !== undefined && seekableEnd - video.currentTime > NATIVE_BEHIND_S;
     return {
       mode: 'hls',
       latency: playingDate === undefined ? undefined : (Date.now() - playingDate) / 1000,
       playingDate,
       buffer,
+      targetLatency: target ?? undefined,
+      live: this.#ready && !video.paused && !behind,
       bitrate: this.#received.bitsPerSecond,
       ...videoFigures(video),
       reconnects: this.#recoveries,
       skips: 0,
       generation: (this.#hls?.latestLevelDetails?.fragments.at(-1)?.cc ?? 0) + 1,
-      timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
-      firstFrameAt: this.#firstFrameAt,
+      ...this.#firstFrame.figures,
     };
   }
 
@@ -142,8 +164,10 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
     if (this.#destroyed) return;
     this.#destroyed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#retryTimer);
     this.#video.removeEventListener('playing', this.#onPlaying);
     this.#video.removeEventListener('waiting', this.#onWaiting);
+    this.#video.removeEventListener('error', this.#onNativeError);
     this.#hls?.destroy();
     this.#hls = undefined;
     this.#video.removeAttribute('src');
@@ -152,6 +176,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   }
 
   #loadNative(): void {
+    if (this.#destroyed) return;
     this.#native = true;
     this.#video.src = this.#options.url;
     this.#video.addEventListener('loadedmetadata', () => this.#start(), { once: true });
@@ -163,7 +188,8 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
       this.#error(ErrorType.MEDIA, ErrorDetails.HLS_UNSUPPORTED, true, 'This browser has neither MediaSource nor native HLS');
       return;
     }
-    const hls = new HlsClass({ ...HLS_CONFIG, ...this.#options.hls });
+    const target = this.#options.targetLatency;
+    const hls = new HlsClass({ ...HLS_CONFIG, ...(target !== undefined ? { liveSyncDuration: target } : {}), ...this.#options.hls });
     this.#hls = hls;
     const { Events } = HlsClass;
     hls.on(Events.MANIFEST_PARSED, () => this.#start());
@@ -182,7 +208,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
       this.#ready = true;
       this.emit(PlayerEvent.READY, { mime: 'application/vnd.apple.mpegurl', generation: this.stats.generation });
     }
-    void this.#video.play().catch((error: unknown) => this.#error(ErrorType.OTHER, ErrorDetails.AUTOPLAY_BLOCKED, false, `play() was refused: ${String(error)}`));
+    startPlayback(this.#video, (error) => this.emit(PlayerEvent.ERROR, error));
   }
 
   #onLevel(data: LevelUpdatedData): void {
@@ -196,10 +222,20 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   #onHlsError(HlsClass: typeof Hls, data: ErrorData): void {
     const network = data.type === HlsClass.ErrorTypes.NETWORK_ERROR;
     const media = data.type === HlsClass.ErrorTypes.MEDIA_ERROR;
-    const details = network ? ErrorDetails.HLS_NETWORK : ErrorDetails.HLS_MEDIA;
+    const stalled = data.details === HlsClass.ErrorDetails.BUFFER_STALLED_ERROR;
+    const details = stalled ? ErrorDetails.BUFFER_STALLED : network ? ErrorDetails.HLS_NETWORK : ErrorDetails.HLS_MEDIA;
     const type = network ? ErrorType.NETWORK : media ? ErrorType.MEDIA : ErrorType.OTHER;
     if (!data.fatal) {
       this.#error(type, details, false, `${data.details}${data.response ? ` (HTTP ${data.response.code})` : ''}`);
+      return;
+    }
+    if (!this.#ready) {
+      // Nothing loaded yet: hls.js cannot startLoad() without a playlist; start over, or let an `auto` player move on.
+      this.#notReady(`${data.details}${data.response ? ` (HTTP ${data.response.code})` : ''}`, () => {
+        this.#hls?.destroy();
+        this.#hls = undefined;
+        this.#loadHlsJs(HlsClass);
+      });
       return;
     }
     // hls.js's own advice for fatal errors: reload on network errors, recover on media errors, else give up.
@@ -212,6 +248,34 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
     }
     this.#error(type, details, true, `${data.details}: ${data.error?.message ?? 'fatal'}`);
   }
+
+  /** The playlist could not be loaded before anything played: fatal when asked to give up, else try again with backoff. */
+  #notReady(why: string, again: () => void): void {
+    if (this.#options.giveUpBeforeReady) {
+      this.#error(ErrorType.NETWORK, ErrorDetails.HLS_UNAVAILABLE, true, `The HLS playlist did not load: ${why}`);
+      this.destroy();
+      return;
+    }
+    const delay = nextDelay(this.#options, this.#failures++);
+    this.#error(ErrorType.NETWORK, ErrorDetails.HLS_NETWORK, false, `The HLS playlist did not load (${why}); trying again in ${delay} ms`);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(again, delay);
+  }
+
+  /** The browser's own HLS failed: before the first frame as a load failure, after it by loading the playlist again. */
+  readonly #onNativeError = (): void => {
+    const error = this.#video.error;
+    const why = `media error ${error?.code ?? '?'}${error?.message ? ` (${error.message})` : ''}`;
+    if (!this.#ready) {
+      this.#notReady(why, () => this.#loadNative());
+      return;
+    }
+    this.#recoveries++;
+    const delay = nextDelay(this.#options, 0);
+    this.#error(ErrorType.NETWORK, ErrorDetails.HLS_NETWORK, false, `${why}: loading the playlist again in ${delay} ms`);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#loadNative(), delay);
+  };
 
   #playingDate(): number | undefined {
     if (this.#native) {
@@ -228,7 +292,8 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   }
 
   readonly #onPlaying = (): void => {
-    this.#firstFrameAt ??= performance.now();
+    this.#firstFrame.frameShown();
+    this.#failures = 0;
     this.emit(PlayerEvent.PLAYING, {});
   };
 

@@ -20,6 +20,16 @@ export interface LatencyControllerOptions {
   readonly minRate: number;
   /** Within ± this many seconds of the target, play at 1.0. Default 0.05. */
   readonly deadband: number;
+  /**
+   * Fastest rate while settling after a start, until the target is first
+   * reached. Default 1.5. A start lands at the target, but the decoder then
+   * works up from the keyframe while media keeps arriving: the buffer
+   * stands 0.2-0.3 s over the target once frames flow (measured on
+   * loopback in Chromium), which the gentle steady-state gain would take
+   * ten seconds to remove. A brisk catch-up right after the first frame
+   * goes unnoticed; later, it would not.
+   */
+  readonly settleMaxRate: number;
 }
 
 export const LATENCY_DEFAULTS: LatencyControllerOptions = Object.freeze({
@@ -28,6 +38,7 @@ export const LATENCY_DEFAULTS: LatencyControllerOptions = Object.freeze({
   maxRate: 1.15,
   minRate: 0.9,
   deadband: 0.05,
+  settleMaxRate: 1.5,
 });
 
 export interface PlayheadState {
@@ -36,6 +47,8 @@ export interface PlayheadState {
   readonly bufferedEnd: number;
   /** Start of the next buffered range after the playhead, if the playhead sits in a gap. */
   readonly nextRangeStart: number | undefined;
+  /** Just started, and the target not reached yet: catch up briskly (settleMaxRate). */
+  readonly settling?: boolean;
 }
 
 export interface LatencyDecision {
@@ -51,8 +64,8 @@ export class LatencyController {
     this.options = Object.freeze({ ...LATENCY_DEFAULTS, ...options });
   }
 
-  decide({ currentTime, bufferedEnd, nextRangeStart }: PlayheadState): LatencyDecision {
-    const { targetBuffer, jumpAfter, maxRate, minRate, deadband } = this.options;
+  decide({ currentTime, bufferedEnd, nextRangeStart, settling = false }: PlayheadState): LatencyDecision {
+    const { targetBuffer, jumpAfter, maxRate, minRate, deadband, settleMaxRate } = this.options;
     if (nextRangeStart !== undefined && nextRangeStart > currentTime) {
       // Stuck in a gap (a skip, a reconnect): jump over it to the live side.
       return { playbackRate: 1, seekTo: Math.max(nextRangeStart, bufferedEnd - targetBuffer) };
@@ -61,8 +74,8 @@ export class LatencyController {
     if (ahead > targetBuffer + jumpAfter) return { playbackRate: 1, seekTo: bufferedEnd - targetBuffer };
     const error = ahead - targetBuffer;
     if (Math.abs(error) <= deadband) return { playbackRate: 1, seekTo: undefined };
-    // Proportional: 1 s over the target asks for +25 %, clamped; rounded to avoid churning the media pipeline.
-    const rate = Math.min(maxRate, Math.max(minRate, 1 + error * 0.25));
+    // Proportional: 1 s over the target asks for +25 % (+100 % while settling), clamped; rounded to avoid churning the media pipeline.
+    const rate = Math.min(settling ? Math.max(maxRate, settleMaxRate) : maxRate, Math.max(minRate, 1 + error * (settling ? 1 : 0.25)));
     return { playbackRate: Math.round(rate * 100) / 100, seekTo: undefined };
   }
 }

@@ -14,6 +14,29 @@ export function videoFigures(video: HTMLVideoElement): Pick<PlayerStats, 'droppe
   };
 }
 
+/** Time to first frame, as every player mode reports it: from load() to the first frame shown. */
+export class FirstFrameClock {
+  #loadStartedAt = 0;
+  #firstFrameAt: number | undefined;
+
+  loadStarted(): void {
+    this.#loadStartedAt = performance.now();
+  }
+
+  /** A frame was shown (only the first counts). */
+  frameShown(): void {
+    this.#firstFrameAt ??= performance.now();
+  }
+
+  get shown(): boolean {
+    return this.#firstFrameAt !== undefined;
+  }
+
+  get figures(): Pick<PlayerStats, 'timeToFirstFrame' | 'firstFrameAt'> {
+    return { timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt, firstFrameAt: this.#firstFrameAt };
+  }
+}
+
 /** Bits per second received over a sliding window (2 s): the bitrate figure of every player mode. */
 export class ByteRate {
   readonly #windowMs: number;

@@ -1,23 +1,23 @@
 import type { CloseCodes, InitMessage, ServerMessage, TrackDescription } from '../../server/protocol.ts';
 import { AppendQueue } from './append-queue.ts';
-import { ByteRate, videoFigures } from './media-stats.ts';
+import { ByteRate, FirstFrameClock, videoFigures } from './media-stats.ts';
 import { Emitter } from './emitter.ts';
 import { ErrorDetails, ErrorType, PlayerEvent, type ErrorDetailName, type ErrorTypeName, type PlayerEventMap, type PlayerStats } from './events.ts';
 import { LatencyController, type LatencyControllerOptions } from './latency-controller.ts';
+import { LiveEdge } from './live-edge.ts';
+import { attachMediaSource, mediaSourceClass } from './media-source.ts';
 import { peekFragment } from './mp4-peek.ts';
+import { nextDelay, type ReconnectOptions } from './reconnect.ts';
 import { WsTransport } from './ws-transport.ts';
 
 /** The value is checked against the protocol module at compile time; the client imports it type-only. */
 const SESSION_KICKED: (typeof CloseCodes)['SESSION_KICKED'] = 4403;
 
-export interface PlayerOptions {
+export interface PlayerOptions extends ReconnectOptions {
   /** WebSocket URL of the stream, e.g. `ws://host/streams/demo/ws`. */
   readonly url: string;
   /** Seconds of buffer held ahead of the playhead. Default 0.3. */
   readonly targetLatency?: number;
-  /** First reconnect delay (ms), doubled per failure up to maxReconnectMs, with jitter. Default 500. */
-  readonly reconnectMs?: number;
-  readonly maxReconnectMs?: number;
   readonly latency?: Partial<LatencyControllerOptions>;
   /**
    * When the WebSocket has never opened after this many attempts, stop with a
@@ -27,19 +27,20 @@ export interface PlayerOptions {
   readonly giveUpAfterFailures?: number;
 }
 
+/** Pings after each connection opens (then one every 10 s): a few samples early, when the latency figure starts. */
+const EARLY_PINGS_MS = [0, 1000, 2500, 5000];
+
 /** A producer-time anchor: media at `presentation` (element timeline, s) was produced at `wallclockMs`. */
 interface ClockAnchor {
   readonly presentation: number;
   readonly wallclockMs: number;
 }
 
-/** A playhead this close to the end of its buffered range, with a later range, is stuck at a gap. */
-const GAP_EDGE_S = 0.1;
-
-/** How long after the start the player jumps to the live edge instead of speeding up. */
-const STARTUP_JUMP_MS = 2000;
-
-/** A new (re)connection's first fragment more than this far from the buffered end means a new timeline. */
+/**
+ * A reconnection's first fragment more than this far from the buffered end
+ * means a new timeline (a new server); within it, the same one (the GOP
+ * replay overlaps what is buffered).
+ */
 const CONTINUITY_BEHIND_S = 30;
 const CONTINUITY_AHEAD_S = 10;
 
@@ -54,7 +55,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   readonly #video: HTMLVideoElement;
   readonly #options: PlayerOptions;
   readonly #transport = new WsTransport();
-  readonly #controller: LatencyController;
+  readonly #edge: LiveEdge;
   #mediaSource: MediaSource | undefined;
   #objectUrl: string | undefined;
   #sourceBuffer: SourceBuffer | undefined;
@@ -69,6 +70,8 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #arrivalAnchor: { decodeTime: number; arrivalMs: number } | undefined;
   /** Set on every (re)connect and new init: the next fragment decides whether the timeline continues. */
   #checkContinuity = true;
+  /** The next placement is a new generation's: its timestamps owe nothing to the old ones. */
+  #newGeneration = false;
   #offset = 0;
   #anchors: ClockAnchor[] = [];
   #clockOffsetMs = 0;
@@ -78,34 +81,33 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #everOpened = false;
   #playingDate: number | undefined;
   #skips = 0;
-  #started = false;
-  #startedAt = 0;
-  #loadStartedAt = 0;
-  #firstFrameAt: number | undefined;
+  readonly #firstFrame = new FirstFrameClock();
   #latency: number | undefined;
   readonly #received = new ByteRate();
   #timers: ReturnType<typeof setInterval>[] = [];
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #pings: ReturnType<typeof setTimeout>[] = [];
   #destroyed = false;
+  #waiting = false;
 
   constructor(video: HTMLVideoElement, options: PlayerOptions) {
     super();
     this.#video = video;
     this.#options = options;
-    this.#controller = new LatencyController({ ...options.latency, ...(options.targetLatency !== undefined ? { targetBuffer: options.targetLatency } : {}) });
+    const controller = new LatencyController({ ...options.latency, ...(options.targetLatency !== undefined ? { targetBuffer: options.targetLatency } : {}) });
+    this.#edge = new LiveEdge(video, controller, { seekable: true, reload: () => {}, report: (error) => this.emit(PlayerEvent.ERROR, error) });
   }
 
   /** Starts playing. Fatal errors (no MSE) are emitted, not thrown. */
   load(): void {
-    this.#loadStartedAt = performance.now();
-    const MediaSourceImpl = globalThis.MediaSource;
-    if (!MediaSourceImpl) {
+    this.#firstFrame.loadStarted();
+    if (!mediaSourceClass()) {
       this.#error(ErrorType.MEDIA, ErrorDetails.MSE_UNSUPPORTED, true, 'This browser has no MediaSource Extensions');
       return;
     }
     this.#video.addEventListener('waiting', this.#onWaiting);
     this.#video.addEventListener('playing', this.#onPlaying);
-    this.#timers.push(setInterval(() => this.#steer(), 250), setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500));
+    this.#timers.push(setInterval(() => this.#edge.steer(this.#waiting), 250), setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500));
     this.#timers.push(setInterval(() => this.#ping(), 10_000));
     this.#watchFrames();
     this.#connect();
@@ -116,15 +118,19 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       mode: 'ws',
       latency: this.#latency,
       playingDate: this.#playingDate,
-      buffer: this.#bufferAhead(),
+      ...this.#edge.figures,
       bitrate: this.#received.bitsPerSecond,
       ...videoFigures(this.#video),
       reconnects: this.#reconnects,
       skips: this.#skips,
       generation: this.#generation,
-      timeToFirstFrame: this.#firstFrameAt === undefined ? undefined : this.#firstFrameAt - this.#loadStartedAt,
-      firstFrameAt: this.#firstFrameAt,
+      ...this.#firstFrame.figures,
     };
+  }
+
+  /** Back to the live edge after a pause. */
+  goLive(): void {
+    this.#edge.goLive();
   }
 
   destroy(): void {
@@ -133,6 +139,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     this.#transport.abort();
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#reconnectTimer);
+    for (const ping of this.#pings) clearTimeout(ping);
     this.#video.removeEventListener('waiting', this.#onWaiting);
     this.#video.removeEventListener('playing', this.#onPlaying);
     this.#queue?.close();
@@ -149,11 +156,14 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     this.#transport.load(this.#options.url, {
       onOpen: () => {
         this.#everOpened = true;
-        this.#ping();
+        // The clock offset keeps the sample with the shortest round trip; the first, amid the page's start, is rarely it.
+        for (const ping of this.#pings) clearTimeout(ping);
+        this.#pings = EARLY_PINGS_MS.map((delay) => setTimeout(() => this.#ping(), delay));
       },
       onMessage: (message) => this.#onMessage(message),
       onBinary: (data) => this.#onBinary(data),
       onClose: (code, reason) => this.#onClose(code, reason),
+      onProtocolError: (why) => this.#error(ErrorType.NETWORK, ErrorDetails.PROTOCOL_ERROR, false, `The server sent ${why}; skipped`),
     });
   }
 
@@ -170,9 +180,8 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       this.destroy();
       return;
     }
-    const delay = Math.min(this.#options.maxReconnectMs ?? 10_000, (this.#options.reconnectMs ?? 500) * 2 ** this.#failures);
+    const jittered = nextDelay(this.#options, this.#failures);
     this.#failures++;
-    const jittered = Math.round(delay * (0.5 + Math.random() * 0.5));
     this.#error(ErrorType.NETWORK, ErrorDetails.WS_CLOSED, false, `WebSocket closed (${code}${reason ? `: ${reason}` : ''}); reconnecting in ${jittered} ms`);
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnects++;
@@ -223,6 +232,9 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     this.#checkContinuity = true;
     const changedGeneration = message.generation !== this.#generation;
     this.#generation = message.generation;
+    this.#newGeneration ||= changedGeneration;
+    // Before the MediaSource decides on the codecs: a mode switch learns the mime even when they are refused.
+    if (changedGeneration) this.emit(PlayerEvent.GENERATION, { generation: message.generation, mime: message.mime });
     if (!this.#mediaSource) {
       this.#openMediaSource(message.mime);
     } else if (message.mime !== this.#mime && this.#sourceBuffer) {
@@ -230,19 +242,18 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       this.#queue!.enqueueTask(() => buffer.changeType(message.mime));
       this.#mime = message.mime;
     }
-    if (changedGeneration) this.emit(PlayerEvent.GENERATION, { generation: message.generation, mime: message.mime });
   }
 
   #openMediaSource(mime: string): void {
-    if (!MediaSource.isTypeSupported(mime)) {
+    const MediaSourceImpl = mediaSourceClass()!;
+    if (!MediaSourceImpl.isTypeSupported(mime)) {
       this.#error(ErrorType.MEDIA, ErrorDetails.CODEC_UNSUPPORTED, true, `This browser cannot play ${mime}`);
       this.destroy();
       return;
     }
     this.#mime = mime;
-    const mediaSource = new MediaSource();
+    const mediaSource = new MediaSourceImpl();
     this.#mediaSource = mediaSource;
-    this.#objectUrl = URL.createObjectURL(mediaSource);
     mediaSource.addEventListener(
       'sourceopen',
       () => {
@@ -255,9 +266,9 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
         this.#queue = new AppendQueue(buffer, this.#video, (error, kind) => this.#appendFailed(error, kind));
         // Start on the first append that leaves media buffered, not on the next steering tick.
         const startWhenBuffered = (): void => {
-          if (this.#started || !buffer.buffered.length) return;
+          if (this.#edge.started || !buffer.buffered.length) return;
           buffer.removeEventListener('updateend', startWhenBuffered);
-          this.#steer();
+          this.#edge.steer(this.#waiting);
         };
         buffer.addEventListener('updateend', startWhenBuffered);
         for (const early of this.#early) this.#queue.append(early.data, early.keyframe);
@@ -266,7 +277,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
       },
       { once: true },
     );
-    this.#video.src = this.#objectUrl;
+    this.#objectUrl = attachMediaSource(this.#video, mediaSource);
   }
 
   #onBinary(data: ArrayBuffer): void {
@@ -306,13 +317,20 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
    * Decides where the first fragment of a connection or generation goes. If it
    * lands near what is buffered, the timeline continues; otherwise (a source
    * restart starts again at 0, a new server) it is shifted to follow the
-   * buffered end, so playback carries on without a reset.
+   * buffered end, so playback carries on without a reset. A new generation
+   * continues only past the buffered end: one that lands before it (ffmpeg
+   * restarted at 0 a few seconds into the stream) would otherwise overwrite
+   * the media ahead of the playhead and leave it waiting until the new
+   * timestamps caught up with the old.
    */
   #placeOnTimeline(decodeTime: number): void {
+    const newGeneration = this.#newGeneration;
+    this.#newGeneration = false;
     const end = this.#bufferedEnd();
     if (end === undefined) return;
     const landing = decodeTime + this.#offset;
-    if (landing >= end - CONTINUITY_BEHIND_S && landing <= end + CONTINUITY_AHEAD_S) return;
+    const behind = newGeneration ? 0 : CONTINUITY_BEHIND_S;
+    if (landing >= end - behind && landing <= end + CONTINUITY_AHEAD_S) return;
     const offset = end + 0.05 - decodeTime;
     this.#offset = offset;
     this.#anchors = [];
@@ -331,53 +349,17 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   // ── playback ──────────────────────────────────────────────────────
 
   readonly #onWaiting = (): void => {
-    this.emit(PlayerEvent.STALLED, { buffer: this.#bufferAhead() });
+    this.#waiting = true;
+    const buffer = this.#edge.ahead;
+    this.emit(PlayerEvent.STALLED, { buffer });
+    // Like hls.js's BUFFER_STALLED_ERROR: reported, never fatal; the next fragment (or generation) resumes playback.
+    if (this.#firstFrame.shown) this.#error(ErrorType.MEDIA, ErrorDetails.BUFFER_STALLED, false, `Playback stalled with ${Math.round(buffer * 1000)} ms buffered; waiting for data`);
   };
 
   readonly #onPlaying = (): void => {
+    this.#waiting = false;
     this.emit(PlayerEvent.PLAYING, {});
   };
-
-  /** Every 250 ms: start when there is data, then hold the live edge. */
-  #steer(): void {
-    const video = this.#video;
-    const buffered = video.buffered;
-    if (!buffered.length) return;
-    const current = video.currentTime;
-    let rangeEnd = buffered.end(buffered.length - 1);
-    let nextRangeStart: number | undefined;
-    for (let i = 0; i < buffered.length; i++) {
-      if (current >= buffered.start(i) - 0.01 && current <= buffered.end(i)) {
-        rangeEnd = buffered.end(i);
-        // At the very end of a range with media after a gap (a reconnect whose first keyframe came after
-        // what was buffered): the playhead is stuck there, not playing; jump the gap.
-        if (i + 1 < buffered.length && rangeEnd - current < GAP_EDGE_S) nextRangeStart = buffered.start(i + 1);
-        break;
-      }
-      if (buffered.start(i) > current) {
-        nextRangeStart = buffered.start(i);
-        break;
-      }
-    }
-    if (!this.#started) {
-      // Instant start: the GOP replay buffered up to a second; begin at the live edge, not at the keyframe.
-      this.#started = true;
-      this.#startedAt = performance.now();
-      video.currentTime = Math.max(buffered.start(buffered.length - 1), buffered.end(buffered.length - 1) - this.#controller.options.targetBuffer);
-      void video.play().catch((error: unknown) => this.#error(ErrorType.OTHER, ErrorDetails.AUTOPLAY_BLOCKED, false, `play() was refused: ${String(error)}`));
-      return;
-    }
-    if (video.paused && !video.ended) return;
-    // The start may come before the whole replay is appended (it arrives as a burst of messages):
-    // for the first seconds, jump to the live edge rather than win it back slowly with the rate.
-    if (performance.now() - this.#startedAt < STARTUP_JUMP_MS && rangeEnd - current > this.#controller.options.targetBuffer + 0.2) {
-      video.currentTime = rangeEnd - this.#controller.options.targetBuffer;
-      return;
-    }
-    const decision = this.#controller.decide({ currentTime: current, bufferedEnd: nextRangeStart === undefined ? rangeEnd : buffered.end(buffered.length - 1), nextRangeStart });
-    if (decision.seekTo !== undefined && Math.abs(decision.seekTo - current) > 0.05) video.currentTime = decision.seekTo;
-    if (video.playbackRate !== decision.playbackRate) video.playbackRate = decision.playbackRate;
-  }
 
   /** Measures latency per displayed frame: when it is shown against when its media was produced. */
   #watchFrames(): void {
@@ -395,7 +377,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   }
 
   #measure(mediaTime: number, shownAtMs: number): void {
-    if (this.#firstFrameAt === undefined && this.#started && this.#video.readyState >= 2) this.#firstFrameAt = performance.now();
+    if (this.#edge.started && this.#video.readyState >= 2) this.#firstFrame.frameShown();
     // The newest anchor at or before this frame (anchors are in arrival order).
     let anchor: ClockAnchor | undefined;
     for (let i = this.#anchors.length - 1; i >= 0; i--) {
@@ -421,11 +403,6 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   #bufferedEnd(): number | undefined {
     const buffered = this.#sourceBuffer?.buffered;
     return buffered?.length ? buffered.end(buffered.length - 1) : undefined;
-  }
-
-  #bufferAhead(): number {
-    const end = this.#bufferedEnd();
-    return end === undefined ? 0 : Math.max(0, end - this.#video.currentTime);
   }
 
   #error(type: ErrorTypeName, details: ErrorDetailName, fatal: boolean, message: string): void {

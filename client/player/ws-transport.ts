@@ -6,6 +6,8 @@ export interface TransportHandlers {
   /** A binary message: whole MP4 boxes (the init segment after an init message, else one fragment). */
   onBinary(data: ArrayBuffer): void;
   onClose(code: number, reason: string): void;
+  /** A message outside docs/protocol.md (text that is not JSON); it is skipped. */
+  onProtocolError(why: string): void;
 }
 
 export interface TransportStats {
@@ -39,7 +41,8 @@ export class WsTransport {
         let message: ServerMessage;
         try {
           message = JSON.parse(event.data) as ServerMessage;
-        } catch {
+        } catch (error) {
+          handlers.onProtocolError(`a text message is not JSON (${String(error)}): ${event.data.slice(0, 80)}`);
           return;
         }
         handlers.onMessage(message);

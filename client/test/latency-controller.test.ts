@@ -29,3 +29,11 @@ test('jumps over a gap in the buffer', () => {
   const decision = controller.decide({ currentTime: 10, bufferedEnd: 11, nextRangeStart: 10.5 });
   assert.equal(decision.seekTo, 10.7);
 });
+
+test('catches up briskly while settling after a start, then gently', () => {
+  const state = { currentTime: 10, bufferedEnd: 10.55, nextRangeStart: undefined };
+  assert.equal(controller.decide({ ...state, settling: true }).playbackRate, 1.25);
+  assert.equal(controller.decide(state).playbackRate, 1.06);
+  assert.equal(controller.decide({ ...state, bufferedEnd: 11.2, settling: true }).playbackRate, 1.5, 'clamped at settleMaxRate');
+  assert.equal(controller.decide({ ...state, bufferedEnd: 10.2, settling: true }).playbackRate, 0.9, 'a thin buffer still slows down');
+});

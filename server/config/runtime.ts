@@ -21,15 +21,14 @@ export function backoffOptions(stream: StreamConfig): BackoffOptions {
 }
 
 /**
- * What the registry reconciles. The viewer settings and the access rules
- * are left out of the compared definition: they apply to the next viewer
- * that connects (the access rules to the next request), and changing them
- * is no reason to restart a camera.
+ * What the registry reconciles. The viewer and CORS settings and the access
+ * rules are left out of the compared definition: they apply to the next
+ * viewer or request, and changing them is no reason to restart a camera.
  */
 export function desiredStreams(config: FragcastConfig): Map<string, DesiredStream> {
   const desired = new Map<string, DesiredStream>();
   for (const [name, stream] of Object.entries(config.streams)) {
-    const { viewers: _appliedPerViewer, access: _checkedPerRequest, allow: _alsoPerRequest, ...definition } = stream;
+    const { viewers: _appliedPerViewer, access: _checkedPerRequest, allow: _alsoPerRequest, cors: _appliedPerRequest, ...definition } = stream;
     desired.set(name, {
       definition,
       options: {

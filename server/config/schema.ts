@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ORIGIN_PATTERN } from '../http/cors.ts';
 import { KEYFRAME_GATE_DEFAULTS } from '../outputs/keyframe-gate.ts';
 import { BACKOFF_DEFAULTS } from '../sources/backoff.ts';
 import { GOP_CACHE_DEFAULTS } from '../streams/gop-cache.ts';
@@ -71,6 +72,17 @@ const restartSchema = z
 /** Who may watch a stream (server/http/access.ts, docs/security.md). */
 export const ACCESS_MODES = ['public', 'signed', 'jwt'] as const;
 
+/** An origin in `cors.origins`: compared in lower case, as browsers send it. */
+const originPattern = z.preprocess(
+  (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+  z.string().regex(ORIGIN_PATTERN, { message: 'must be "*", an origin such as https://example.com or http://localhost:3000 (scheme and host, no path), or https://*.example.com' }),
+);
+
+/** Which web pages may play the stream from another origin (server/http/cors.ts, docs/embedding.md). */
+const corsSchema = z.strictObject({
+  origins: z.array(originPattern).min(1).default(['*']),
+});
+
 const settingsShape = {
   /** public: anyone; signed: links minted with links.secret; jwt: tokens checked against the jwt section. */
   access: z.enum(ACCESS_MODES).default('public'),
@@ -82,6 +94,7 @@ const settingsShape = {
   cache: cacheSchema.prefault({}),
   viewers: viewersSchema.prefault({}),
   restart: restartSchema.prefault({}),
+  cors: corsSchema.prefault({}),
 };
 
 /** `defaults:` — the per-stream settings every stream starts from. */

@@ -13,8 +13,12 @@ const TYPES: Record<string, string> = {
 
 export interface Asset {
   readonly body: Buffer;
+  /** The body gzipped by the build (`NAME.gz` in dist/), for clients that accept it. */
+  readonly gzip: Buffer | undefined;
   readonly type: string;
   readonly etag: string;
+  /** Named by its content hash (`chunk-HASH.js`, and its map): the name never serves other bytes. */
+  readonly immutable: boolean;
 }
 
 /**
@@ -34,7 +38,9 @@ export class Assets {
       if (!type) continue;
       const body = readFileSync(join(dir, name));
       const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`;
-      this.#files.set(name, { body, type, etag });
+      const gzipped = join(dir, `${name}.gz`);
+      const gzip = existsSync(gzipped) ? readFileSync(gzipped) : undefined;
+      this.#files.set(name, { body, gzip, type, etag, immutable: name.startsWith('chunk-') });
     }
   }
 

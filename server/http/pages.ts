@@ -28,11 +28,8 @@ const STYLE = `
   table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #2a2d31; }
   th { color: #9aa3ad; font-weight: 500; } a { color: #6cb4ff; } code { color: #c9d1d9; }
   .empty { color: #9aa3ad; }
-  .player { position: relative; background: #000; max-width: 1280px; margin: 0 auto; aspect-ratio: 16 / 9; }
-  .player video { width: 100%; height: 100%; display: block; background: #000; }
-  .overlay { position: absolute; top: 8px; left: 8px; font: 12px/1.5 ui-monospace, monospace; background: rgba(0,0,0,.6);
-             padding: 6px 10px; border-radius: 4px; white-space: pre; pointer-events: none; }
-  .status { position: absolute; inset: auto 0 0 0; padding: 8px 12px; font-size: 13px; color: #fbb; }
+  .player { display: block; max-width: 1280px; margin: 0 auto; }
+  .status { color: #fbb; }
   .links { max-width: 1280px; margin: 12px auto; color: #9aa3ad; font-size: 14px; }
   .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 20px; }
   .card { background: #171a1d; border: 1px solid #2a2d31; border-radius: 8px; overflow: hidden; }
@@ -181,26 +178,32 @@ ${chart('rss', 'Resident memory')}
   );
 }
 
-/** `markers`: the URL of the stream's markers (with the viewer's credential, like the links of `stream`). */
-export function playerPage(stream: StreamSummary, markers: string): string {
+/** The modes a player page can be asked for with `?mode=` (client/player/mode-choice.ts). */
+export const PAGE_MODES = ['auto', 'ws', 'hls', 'mp4'] as const;
+export type PageMode = (typeof PAGE_MODES)[number];
+
+const MODE_LABELS: Record<PageMode, string> = { auto: 'Auto', ws: 'WebSocket (MSE)', hls: 'LL-HLS', mp4: 'Chunked MP4' };
+
+/**
+ * The player page: the same `<fragcast-player>` element sites embed, with a mode switch, the timeline
+ * and the markers. `markers` is the URL of the stream's markers (with the viewer's credential, like
+ * the links of `stream`).
+ */
+export function playerPage(stream: StreamSummary, markers: string, mode: PageMode = 'auto'): string {
   const name = escapeHtml(stream.name);
+  const radios = PAGE_MODES.map((value) => `<label><input type="radio" name="mode" value="${value}"${value === mode ? ' checked' : ''}> ${MODE_LABELS[value]}</label>`).join('\n    ');
   return layout(
     `${stream.name} · fragcast`,
     `<main>
-<div class="player" id="player" data-stream="${name}" data-ws="${escapeHtml(stream.links.ws)}" data-hls="${escapeHtml(stream.links.hls)}" data-markers="${escapeHtml(markers)}">
-  <video id="video" muted autoplay playsinline></video>
-  <div class="overlay" id="overlay">connecting…</div>
-  <div class="status" id="status"></div>
-</div>
+<fragcast-player class="player" id="player" src="${escapeHtml(stream.links.player)}" data-stream="${name}" data-markers="${escapeHtml(markers)}" mode="${mode}" autoplay muted controls stats></fragcast-player>
 <div class="controls">
   <span role="radiogroup" aria-label="Playback mode">
-    <label><input type="radio" name="mode" value="ws" checked> WebSocket (MSE)</label>
-    <label><input type="radio" name="mode" value="hls"> LL-HLS</label>
+    ${radios}
   </span>
-  <button type="button" id="live" hidden>Live</button>
   <span class="note" id="mode-note"></span>
+  <span class="status" id="status"></span>
 </div>
-<div class="timeline" id="timeline" title="The DVR window (LL-HLS) or the buffer (WebSocket)"><div class="playhead" id="playhead"></div></div>
+<div class="timeline" id="timeline" title="The DVR window (LL-HLS) or the buffer (WebSocket, MP4)"><div class="playhead" id="playhead"></div></div>
 <section class="markers">
   <h2>Markers</h2>
   <ol id="markers"></ol>

@@ -35,9 +35,18 @@ export function statusLine(status: number): string {
 /** Headers on every response: fragcast never wants to be sniffed into another type. */
 const COMMON_HEADERS: readonly (readonly [string, string])[] = [['X-Content-Type-Options', 'nosniff']];
 
+/** Headers a door check decided on for every answer of one response (cors.ts), whichever handler answers. */
+const doorHeaders = new WeakMap<UWS.HttpResponse, readonly (readonly [string, string])[]>();
+
+/** Adds headers to whatever `res` answers: the media, a 304, or an error. */
+export function addResponseHeaders(res: UWS.HttpResponse, headers: readonly (readonly [string, string])[]): void {
+  doorHeaders.set(res, [...(doorHeaders.get(res) ?? []), ...headers]);
+}
+
 export function writeHead(res: UWS.HttpResponse, status: number, headers: Iterable<readonly [string, string]>): void {
   res.writeStatus(statusLine(status));
   for (const [name, value] of COMMON_HEADERS) res.writeHeader(name, value);
+  for (const [name, value] of doorHeaders.get(res) ?? []) res.writeHeader(name, value);
   for (const [name, value] of headers) res.writeHeader(name, value);
 }
 
@@ -65,6 +74,18 @@ export function sendJson(res: UWS.HttpResponse, status: number, value: unknown, 
 /** Answers with the one error shape: `{ "error": { "code", "message" } }` and the code's status. */
 export function sendError(res: UWS.HttpResponse, error: FragcastError, extra: Iterable<readonly [string, string]> = []): void {
   sendJson(res, error.status, error.toJSON(), extra);
+}
+
+/** Whether the client takes gzip: `Accept-Encoding` lists it (or `*`) without `q=0`. */
+export function acceptsGzip(req: UWS.HttpRequest): boolean {
+  return req
+    .getHeader('accept-encoding')
+    .split(',')
+    .some((entry) => {
+      const [coding, ...params] = entry.trim().toLowerCase().split(';');
+      const q = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
+      return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0);
+    });
 }
 
 /** Reads the remote address now: uWS request data is valid only during the handler. */

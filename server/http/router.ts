@@ -12,6 +12,7 @@ import type { Stream } from '../streams/stream.ts';
 import { isValidStreamName } from '../streams/stream-name.ts';
 import { doorOf, type Access, type Door } from './access.ts';
 import type { Assets } from './assets.ts';
+import type { OriginPolicy } from './cors.ts';
 import type { Limits } from './limits.ts';
 import { markHead, sendError } from './respond.ts';
 import type { LoadedUws, UWS } from './uws.ts';
@@ -41,6 +42,8 @@ export interface HttpContext {
   readonly limits: Limits;
   /** The viewer gate settings of a stream (its configuration's `viewers`). */
   readonly gateFor: (stream: string) => Partial<KeyframeGateOptions>;
+  /** Which web origins may play a stream (its configuration's `cors.origins`). */
+  readonly originsFor: (stream: string) => OriginPolicy;
   /** The configuration, for the API: shown redacted, reloaded on request. */
   readonly control: {
     config(): unknown;

@@ -73,7 +73,7 @@ test('a new init (source restart) ends the response so the player reconnects', a
 test('a known URL with the wrong method is a 405 with Allow; an unknown URL a 404', async () => {
   const post = await fetch(`${server.http}/streams/demo/live.mp4`, { method: 'POST', body: 'x' });
   assert.equal(post.status, 405);
-  assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  assert.equal(post.headers.get('allow'), 'GET, HEAD, OPTIONS');
   assert.equal(((await post.json()) as { error: { code: string } }).error.code, 'METHOD_NOT_ALLOWED');
   const nowhere = await fetch(`${server.http}/nowhere`, { method: 'DELETE' });
   assert.equal(nowhere.status, 404);

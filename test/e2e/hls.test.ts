@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
+import { BLOCKED_WEBSOCKET, launchChromium } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { parsePlaylist } from '../helpers/m3u8.ts';
 import { startTestServer, streamReady, waitFor, type TestServer } from '../helpers/server.ts';
@@ -39,34 +39,9 @@ async function open(path: string, setup?: (page: Page) => Promise<unknown>): Pro
   return { page, problems };
 }
 
-/**
- * What a proxy that refuses WebSocket upgrades looks like to a page: every
- * connection closes (1006) before it opens. A string, not a function: the
- * test runner's transform would add helpers the page does not have.
- */
-const BLOCKED_WEBSOCKET = `
-  window.WebSocket = class BlockedWebSocket extends EventTarget {
-    static OPEN = 1;
-    readyState = 0;
-    binaryType = 'blob';
-    onopen = null;
-    onmessage = null;
-    onclose = null;
-    constructor() {
-      super();
-      setTimeout(() => {
-        this.readyState = 3;
-        if (this.onclose) this.onclose({ code: 1006, reason: '' });
-      }, 20);
-    }
-    send() {}
-    close() {}
-  };
-`;
-
 function read(page: Page): Promise<{ currentTime: number; stats: PageStats | undefined }> {
   return page.evaluate(() => ({
-    currentTime: (document.querySelector('video') as HTMLVideoElement).currentTime,
+    currentTime: document.querySelector('fragcast-player')!.video.currentTime,
     stats: (window as unknown as { fragcastStats?: PageStats }).fragcastStats,
   }));
 }
@@ -87,7 +62,7 @@ async function addMarker(label: string, timeMs?: number): Promise<{ id: string; 
 
 test('hls.js in headless Chromium plays the live stream in low-latency mode, under 1.5 s behind the producer', async () => {
   const { page, problems } = await open('/streams/demo?mode=hls');
-  await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 0, null, { timeout: 8000 });
+  await page.waitForFunction(() => document.querySelector('fragcast-player')!.video.currentTime > 0, null, { timeout: 8000 });
   const latencies: number[] = [];
   const started = Date.now();
   const first = (await read(page)).currentTime;
@@ -114,8 +89,8 @@ test('hls.js in headless Chromium plays the live stream in low-latency mode, und
 test('a marker added through the API shows up in the playlist, on the HLS page (list and timeline) and on the WebSocket page', async () => {
   const hlsPage = await open('/streams/demo?mode=hls');
   const wsPage = await open('/streams/demo');
-  await hlsPage.page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 0, null, { timeout: 8000 });
-  await wsPage.page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 0, null, { timeout: 8000 });
+  await hlsPage.page.waitForFunction(() => document.querySelector('fragcast-player')!.video.currentTime > 0, null, { timeout: 8000 });
+  await wsPage.page.waitForFunction(() => document.querySelector('fragcast-player')!.video.currentTime > 0, null, { timeout: 8000 });
   const marker = await addMarker('Goal! 1–0');
   const playlist = parsePlaylist(await (await fetch(`${server.http}/streams/demo/index.m3u8`)).text());
   assert.equal(playlist.dateRanges.find((range) => range.ID === marker.id)?.['X-LABEL'], 'Goal! 1–0');
@@ -137,14 +112,14 @@ test('when the WebSocket cannot connect, the page falls back to HLS by itself an
   const { page, problems } = await open('/streams/demo', (target) => target.addInitScript({ content: BLOCKED_WEBSOCKET }));
   await page.waitForFunction(() => (window as unknown as { fragcastStats?: { mode: string } }).fragcastStats?.mode === 'hls', null, { timeout: 8000 });
   assert.ok((await advance(page, 2500)) >= 1.5, 'plays in HLS mode');
-  assert.equal(await page.locator('input[name="mode"][value="hls"]').isChecked(), true);
-  assert.match(await page.locator('#mode-note').innerText(), /fell back to HLS/);
+  assert.equal(await page.locator('input[name="mode"][value="auto"]').isChecked(), true);
+  assert.match(await page.locator('#mode-note').innerText(), /fell back to LL-HLS \(hls\.js\)/);
   assert.deepEqual(problems, []);
   await page.close();
 });
 
-test('without MediaSource (Safari before iOS 17.1) the page falls back to HLS and hands the playlist to the browser', async () => {
-  // Chromium cannot play HLS itself: this checks the choice, not the playback.
+test('without MediaSource (Safari before iOS 17.1) the page hands the playlist to the browser, and where that fails, plays the chunked MP4', async () => {
+  // A browser that says "maybe" to HLS but cannot play this playlist: its media element fails on it, and the chain walks on to live.mp4.
   const { page } = await open('/streams/demo', (target) =>
     target.addInitScript({
       content: `
@@ -154,12 +129,21 @@ test('without MediaSource (Safari before iOS 17.1) the page falls back to HLS an
         HTMLMediaElement.prototype.canPlayType = function (type) {
           return type === 'application/vnd.apple.mpegurl' ? 'maybe' : canPlayType.call(this, type);
         };
+        const src = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'src');
+        Object.defineProperty(HTMLMediaElement.prototype, 'src', {
+          get() { return src.get.call(this); },
+          set(value) {
+            window.playlistHandedOver ||= String(value).endsWith('/streams/demo/index.m3u8');
+            src.set.call(this, String(value).endsWith('.m3u8') ? 'data:application/vnd.apple.mpegurl,unplayable' : value);
+          },
+        });
       `,
     }),
   );
-  await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).src.endsWith('/streams/demo/index.m3u8'), null, { timeout: 5000 });
-  assert.equal(await page.locator('input[name="mode"][value="hls"]').isChecked(), true);
-  assert.match(await page.locator('#mode-note').innerText(), /MediaSource/);
+  await page.waitForFunction(() => (window as unknown as { playlistHandedOver?: boolean }).playlistHandedOver, null, { timeout: 5000 });
+  await page.waitForFunction(() => (window as unknown as { fragcastStats?: { mode: string } }).fragcastStats?.mode === 'mp4', null, { timeout: 8000 });
+  assert.ok((await advance(page, 2500)) >= 1.5, 'plays the chunked MP4');
+  assert.match(await page.locator('#mode-note').innerText(), /fell back to chunked MP4: The HLS playlist did not load/);
   await page.close();
 });
 
@@ -184,7 +168,7 @@ test('seeking 30 s back into the DVR window (to a marker) plays from there', asy
   assert.ok(stats!.latency! > 25, `now ${stats!.latency} s behind the live edge`);
   assert.ok(stats!.playingDate! - markerMs > 0 && stats!.playingDate! - markerMs < 8000, 'playing just after the marker');
   // And back to live.
-  await page.locator('#live').click();
+  await page.locator('fragcast-player .live').click();
   await page.waitForFunction(() => ((window as unknown as { fragcastStats?: { latency?: number } }).fragcastStats?.latency ?? 99) < 3, null, { timeout: 8000 });
   assert.deepEqual(problems, []);
   await page.close();

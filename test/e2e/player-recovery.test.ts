@@ -17,7 +17,7 @@ test('the player carries on by itself across a source restart and a dropped conn
     page.evaluate(() => {
       const stats = (window as unknown as { fragcastStats?: { generation: number; reconnects: number } }).fragcastStats;
       return {
-        currentTime: (document.querySelector('video') as HTMLVideoElement).currentTime,
+        currentTime: document.querySelector('fragcast-player')!.video.currentTime,
         generation: stats?.generation ?? 0,
         reconnects: stats?.reconnects ?? 0,
       };

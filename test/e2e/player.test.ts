@@ -15,7 +15,7 @@ test('the player page plays the demo in headless Chromium: currentTime advances 
   await page.goto(`${server.http}/streams/demo`);
   const read = (): Promise<PageStats> =>
     page.evaluate(() => ({
-      currentTime: (document.querySelector('video') as HTMLVideoElement).currentTime,
+      currentTime: document.querySelector('fragcast-player')!.video.currentTime,
       stats: (window as unknown as { fragcastStats?: PageStats['stats'] }).fragcastStats,
     }));
   // currentTime starts at the live edge (the stream's media time), so measure its advance, not its value.

@@ -21,7 +21,8 @@ test('a signed link opens the player page, which hands the link on: it plays ove
     page.on('response', (response) => void (response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`)));
     await page.goto(`${server.http}/streams/cam?${query}&mode=${mode}`);
     const advanced = await page.evaluate(async () => {
-      const video = document.querySelector('video') as HTMLVideoElement;
+      // The player page is built from the same <fragcast-player> element sites embed.
+      const video = document.querySelector('fragcast-player')!.video;
       const deadline = Date.now() + 10_000;
       while (video.currentTime === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       const start = video.currentTime;

@@ -2,8 +2,9 @@ import { FragcastError } from '../../errors.ts';
 import { checkNotTooFar, parseDirectives, playlistHas, type DeliveryDirectives } from '../../outputs/hls/directives.ts';
 import { parseMediaName } from '../../outputs/hls/names.ts';
 import type { HlsTimeline } from '../../outputs/hls/timeline.ts';
-import { sendBody, sendBuffer, sendError } from '../respond.ts';
-import { streamFor, type HttpContext, type Router } from '../router.ts';
+import { acceptsGzip, sendBody, sendBuffer, sendError } from '../respond.ts';
+import { playerStreamFor } from '../cors.ts';
+import type { HttpContext, Router } from '../router.ts';
 import type { UWS } from '../uws.ts';
 
 export const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
@@ -24,7 +25,7 @@ function blockingCache(timeline: HlsTimeline): string {
 }
 
 function timelineFor(ctx: HttpContext, res: UWS.HttpResponse, req: UWS.HttpRequest): HlsTimeline | undefined {
-  const stream = streamFor(ctx, res, req);
+  const stream = playerStreamFor(ctx, res, req);
   if (!stream) return undefined;
   const timeline = ctx.hls.timeline(stream.name);
   if (!timeline) sendError(res, new FragcastError('STREAM_NOT_FOUND', { stream: stream.name }));
@@ -77,18 +78,6 @@ function sendPlaylist(res: UWS.HttpResponse, timeline: HlsTimeline, directives: 
   const headers: [string, string][] = [['Cache-Control', cache], ['Vary', 'Accept-Encoding']];
   if (gzip) headers.push(['Content-Encoding', 'gzip']);
   sendBody(res, 200, PLAYLIST_TYPE, timeline.playlist(directives.skip, gzip, query), headers);
-}
-
-/** Whether the client takes gzip: `Accept-Encoding` lists it (or `*`) without `q=0`. */
-function acceptsGzip(req: UWS.HttpRequest): boolean {
-  return req
-    .getHeader('accept-encoding')
-    .split(',')
-    .some((entry) => {
-      const [coding, ...params] = entry.trim().toLowerCase().split(';');
-      const q = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
-      return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0);
-    });
 }
 
 function sendMedia(res: UWS.HttpResponse, timeline: HlsTimeline, file: string, bytes: Buffer | undefined, isAborted: () => boolean): void {

@@ -1,12 +1,13 @@
 import { HttpMp4Session, LIVE_MP4_HEADERS } from '../../outputs/http-mp4.ts';
 import type { UWS } from '../uws.ts';
 import { writeHead } from '../respond.ts';
-import { streamFor, type HttpContext, type Router } from '../router.ts';
+import { playerStreamFor } from '../cors.ts';
+import type { HttpContext, Router } from '../router.ts';
 
 /** `GET|HEAD /streams/NAME/live.mp4`: the chunked fragmented MP4 output. */
 export function liveMp4Routes(router: Router, ctx: HttpContext): void {
   router.route('get', '/streams/:name/live.mp4', (res, req) => {
-    const stream = streamFor(ctx, res, req);
+    const stream = playerStreamFor(ctx, res, req);
     if (!stream) return;
     const address = ctx.access.clientAddress(res, req);
     if (!ctx.limits.admitViewer(res, stream, address)) return;
@@ -22,7 +23,7 @@ export function liveMp4Routes(router: Router, ctx: HttpContext): void {
   });
 
   router.route('head', '/streams/:name/live.mp4', (res: UWS.HttpResponse, req) => {
-    if (!streamFor(ctx, res, req)) return;
+    if (!playerStreamFor(ctx, res, req)) return;
     res.cork(() => {
       writeHead(res, 200, LIVE_MP4_HEADERS);
       res.endWithoutBody();

@@ -1,12 +1,11 @@
-import { FragcastError } from '../../errors.ts';
 import { linksWith, summarizeStream } from '../api.ts';
-import { homePage, PAGE_HEADERS, playerPage } from '../pages.ts';
-import { sendBody, sendError, writeHead } from '../respond.ts';
+import { homePage, PAGE_HEADERS, PAGE_MODES, playerPage } from '../pages.ts';
+import { sendBody } from '../respond.ts';
 import { originOf, streamFor, type HttpContext, type Router } from '../router.ts';
 
-/** The home page, the player page, and the client bundles they load. */
+/** The home page and the player page (their bundles: routes/assets.ts). */
 export function pageRoutes(router: Router, ctx: HttpContext): void {
-  const { registry, viewers, assets } = ctx;
+  const { registry, viewers } = ctx;
 
   // Lists the streams this visitor may watch: a private stream is not shown to strangers, not even its name.
   router.route('get', '/', (res, req) => {
@@ -21,27 +20,8 @@ export function pageRoutes(router: Router, ctx: HttpContext): void {
     const { query } = ctx.access.grantOf(req, stream.name);
     const summary = summarizeStream(registry.entry(stream.name)!, viewers, ctx.hls);
     const markers = `/api/streams/${stream.name}/markers${query ? `?${query}` : ''}`;
-    sendBody(res, 200, 'text/html; charset=utf-8', playerPage({ ...summary, links: linksWith(summary.links, query) }, markers), PAGE_HEADERS);
-  });
-
-  router.route('get', '/assets/:file', (res, req) => {
-    const name = req.getParameter(0) ?? '';
-    const asset = assets.get(name);
-    if (!asset) {
-      const unbuilt = name.endsWith('.js') && assets.size === 0;
-      sendError(res, unbuilt ? new FragcastError('ASSET_MISSING', { asset: name }) : new FragcastError('NOT_FOUND', { method: 'GET', url: req.getUrl() }));
-      return;
-    }
-    if (req.getHeader('if-none-match') === asset.etag) {
-      res.cork(() => {
-        writeHead(res, 304, [['ETag', asset.etag]]);
-        res.end();
-      });
-      return;
-    }
-    sendBody(res, 200, asset.type, asset.body, [
-      ['ETag', asset.etag],
-      ['Cache-Control', 'no-cache'],
-    ]);
+    const asked = new URLSearchParams(req.getQuery() ?? '').get('mode');
+    const mode = PAGE_MODES.find((known) => known === asked) ?? 'auto';
+    sendBody(res, 200, 'text/html; charset=utf-8', playerPage({ ...summary, links: linksWith(summary.links, query) }, markers, mode), PAGE_HEADERS);
   });
 }

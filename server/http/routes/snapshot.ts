@@ -2,7 +2,8 @@ import { parseSnapshotWidth } from '../../outputs/snapshot/snapshots.ts';
 import { FragcastError } from '../../errors.ts';
 import type { UWS } from '../uws.ts';
 import { answerLater, asFragcastError, sendError, writeHead } from '../respond.ts';
-import { streamFor, type HttpContext, type Router } from '../router.ts';
+import { playerStreamFor } from '../cors.ts';
+import type { HttpContext, Router } from '../router.ts';
 
 /** Codes that tell the client to come back soon: no keyframe yet, or the decoders are busy. */
 const RETRY_SOON = new Set(['STREAM_NOT_READY', 'SNAPSHOT_BUSY']);
@@ -17,7 +18,6 @@ function sendPicture(res: UWS.HttpResponse, ifNoneMatch: string, type: string, e
     ['ETag', etag],
     // Public: a CDN may keep it until the next keyframe is due.
     ['Cache-Control', `public, max-age=${maxAgeSeconds}`],
-    ['Access-Control-Allow-Origin', '*'],
   ];
   res.cork(() => {
     if (ifNoneMatch === etag) {
@@ -30,10 +30,10 @@ function sendPicture(res: UWS.HttpResponse, ifNoneMatch: string, type: string, e
   });
 }
 
-/** `GET /streams/NAME/snapshot.jpg[?width=W]` and `GET /streams/NAME/snapshot.mp4`: pictures of the newest keyframe. */
+/** `GET /streams/NAME/snapshot.jpg[?width=W]` and `GET /streams/NAME/snapshot.mp4`: pictures of the newest keyframe (the player's poster). */
 export function snapshotRoutes(router: Router, ctx: HttpContext): void {
   router.route('get', '/streams/:name/snapshot.jpg', (res, req) => {
-    const stream = streamFor(ctx, res, req);
+    const stream = playerStreamFor(ctx, res, req);
     if (!stream) return;
     const ifNoneMatch = req.getHeader('if-none-match');
     let width: number | undefined;
@@ -51,7 +51,7 @@ export function snapshotRoutes(router: Router, ctx: HttpContext): void {
   });
 
   router.route('get', '/streams/:name/snapshot.mp4', (res, req) => {
-    const stream = streamFor(ctx, res, req);
+    const stream = playerStreamFor(ctx, res, req);
     if (!stream) return;
     try {
       const shot = ctx.snapshots.mp4(stream);

@@ -1,6 +1,7 @@
 import { FragcastError } from '../../errors.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Stream } from '../../streams/stream.ts';
+import { playerStreamFor } from '../cors.ts';
 import { sendError } from '../respond.ts';
 import { streamFor, type HttpContext, type Router } from '../router.ts';
 
@@ -30,8 +31,9 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      // Unknown stream, bad name, a limit reached: answered before the upgrade (the door, access.ts, came first).
-      const stream = streamFor(ctx, res, req);
+      // Unknown stream, bad name, a page from an origin the stream does not allow, a limit reached:
+      // answered before the upgrade (the door, access.ts, came first).
+      const stream = playerStreamFor(ctx, res, req);
       if (!stream) return;
       const remoteAddress = ctx.access.clientAddress(res, req);
       if (!ctx.limits.admitViewer(res, stream, remoteAddress)) return;
