@@ -15,9 +15,6 @@ export interface LiveEdgeOptions {
   readonly report: (error: PlayerError) => void;
 }
 
-
-/** A playhead this close to the end of its buffered range, with a later range, is stuck at a gap. */
-const GAP_EDGE_S = 0.1;
 /** More than this many seconds over the target (or paused) and the player shows as behind live. */
 export const BEHIND_AFTER_S = 1;
 
@@ -68,10 +65,8 @@ export class LiveEdge {
       currentTime: video.currentTime,
       bufferedEnd: around.rangeEnd,
       // In a gap, or stalled with a range after this one (Chromium will not play the last frames of a range whose
-      // tracks end unevenly, as at a source restart), or at the very end of a range with one after it (a
-      // reconnect whose first keyframe lies past what was buffered; 'waiting' is not always fired there):
-      // the next range is where playback goes on.
-      nextRangeStart: around.gapBefore ?? (waiting || around.rangeEnd - video.currentTime < GAP_EDGE_S ? around.rangeAfter : undefined),
+      // tracks end unevenly, as at a source restart): the next range is where playback goes on.
+      nextRangeStart: around.gapBefore ?? (waiting ? around.rangeAfter : undefined),
       // Not while stalled: a catch-up over media that is not flowing would only empty the buffer faster.
       settling: this.#settling && !waiting,
     });

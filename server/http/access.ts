@@ -35,7 +35,7 @@ const DOORS: readonly (readonly [method: RegExp, pattern: RegExp, door: Door])[]
   // The embeddable player's code (issue 5): tells nothing of any stream.
   [/^GET$/, /^\/(embed|player)\.js$/, 'public'],
   // CORS preflights: browsers send them without credentials, and they answer only which methods and headers may follow.
-  [/^OPTIONS$/, /^\/streams\/:name\/\*$/, 'public'],
+  [/^OPTIONS$/, /^\/streams\/:name\/([^/]+|hls\/:file)$/, 'public'],
   [/^GET$/, /^\/(healthz|readyz)$/, 'public'],
   [/^GET$/, /^\/api\/streams$/, 'public'],
   [/^(GET|HEAD)$/, /^\/streams\/:name(\/[^/]+|\/hls\/:file)?$/, 'viewer'],
