@@ -3,6 +3,7 @@
  */
 import pino from 'pino';
 import { loopArgs } from '../../scripts/make-bench-media.ts';
+import { resolveConfig } from '../../server/config/load.ts';
 import { startFragcast } from '../../server/fragcast.ts';
 import { FfmpegSource } from '../../server/sources/ffmpeg-source.ts';
 import { announceReady, ArrivalLog } from './ipc.ts';
@@ -12,7 +13,9 @@ const fragcast = await startFragcast({
   host: '127.0.0.1',
   port: 0,
   logger,
-  demo: false,
+  // Every bench viewer comes from 127.0.0.1: the per-address limit against abuse (64) and the server's viewer cap
+  // (10,000) are raised for the measurement; everything else is as users run it.
+  config: resolveConfig({ streams: {}, limits: { viewers: 20_000, viewers_per_ip: 20_000 } }, undefined, {}),
   ffmpeg: { searchPath: process.env.PATH },
 });
 const stream = fragcast.registry.add('bench', new FfmpegSource({ ffmpegPath: fragcast.ffmpeg.path, args: loopArgs(process.argv[2]!), logger }));
