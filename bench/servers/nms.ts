@@ -3,7 +3,7 @@
  * over RTMP (the file looped in real time with -c copy), viewers on WS-FLV.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,9 @@ function freePort(): Promise<number> {
 const NodeMediaServer = createRequire(import.meta.url)('node-media-server') as new (config: object) => { run(): void | Promise<void> };
 const [rtmpPort, httpPort] = [await freePort(), await freePort()];
 // nms logs at debug level to stdout whatever it is told; the runner discards our stdout.
-const nms = new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port: rtmpPort }, http: { port: httpPort }, store: { path: mkdtempSync(`${tmpdir()}/nms-`) } });
+const store = mkdtempSync(`${tmpdir()}/nms-`);
+process.on('exit', () => rmSync(store, { recursive: true, force: true }));
+const nms = new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port: rtmpPort }, http: { port: httpPort }, store: { path: store } });
 await nms.run();
 const ffmpeg = spawn(
   'ffmpeg',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import { addStillStream, startTestServer, streamReady, waitFor, type TestServer 
 const run = promisify(execFile);
 let server: TestServer;
 const dir = mkdtempSync(`${tmpdir()}/fragcast-snapshot-`);
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 before(async () => {
   server = await startTestServer(undefined);

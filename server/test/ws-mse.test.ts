@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
@@ -22,7 +22,12 @@ after(() => server.close());
 function probe(bytes: Buffer): { codec_name: string; nb_read_frames: string }[] {
   const dir = mkdtempSync(`${tmpdir()}/fragcast-`);
   writeFileSync(`${dir}/ws.mp4`, bytes);
-  const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', `${dir}/ws.mp4`], { encoding: 'utf8' });
+  let out: string;
+  try {
+    out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', `${dir}/ws.mp4`], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return (JSON.parse(out) as { streams: { codec_name: string; nb_read_frames: string }[] }).streams;
 }
 
