@@ -35,6 +35,16 @@ export type Scenario = (options: BenchOptions) => Promise<ScenarioReport>;
 export const pct = (ratio: number | undefined): string => (ratio === undefined ? '—' : `${(ratio * 100).toFixed(2)} %`);
 export const ms = (value: number | undefined): string => (value === undefined ? '—' : `${value.toFixed(1)} ms`);
 
+/**
+ * Delivered in real time: the run settled, and viewers received what was offered in the window (99-102 %).
+ * Over 102 % means they were still draining a backlog: they were not keeping up.
+ */
+export function deliveredCheck(r: FanoutResult): TargetCheck {
+  const realTime = r.steady && r.delivered >= 0.99 && r.delivered <= 1.02;
+  const measured = `${pct(r.delivered)}${r.delivered > 1.02 ? ' (draining a backlog: not real time)' : ''}${r.steady ? '' : ', never steady'}`;
+  return { name: `delivered in real time, ${r.clients} viewers`, target: '≥ 99 %', measured, met: realTime };
+}
+
 /** The standard row of a fan-out measurement. */
 export const FANOUT_COLUMNS = ['server', 'viewers', 'steady', 'delivered', 'worst viewer', 'Mbit/s out', 'server-added p50', 'p99', 'server CPU (cores)', 'RSS before → peak', 'per viewer', 'disconnects'] as const;
 

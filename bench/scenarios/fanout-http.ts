@@ -1,5 +1,5 @@
 import { measureFanout } from '../fanout.ts';
-import { fanoutRow, FANOUT_COLUMNS, pct, type Scenario } from '../scenario.ts';
+import { deliveredCheck, fanoutRow, FANOUT_COLUMNS, type Scenario } from '../scenario.ts';
 
 /** Many chunked `live.mp4` viewers of one stream. */
 export const fanoutHttp: Scenario = async ({ clients = 4000, duration, mediaPath, bitrate, log }) => {
@@ -9,7 +9,7 @@ export const fanoutHttp: Scenario = async ({ clients = 4000, duration, mediaPath
     title: `${clients} chunked HTTP viewers of one ${bitrate} Mbit/s stream`,
     columns: FANOUT_COLUMNS,
     rows: [fanoutRow('fragcast (live.mp4)', result)],
-    targets: [{ name: 'delivered', target: '≥ 99 %', measured: pct(result.delivered), met: result.delivered >= 0.99 }],
+    targets: [deliveredCheck(result)],
     raw: result,
   };
 };
