@@ -25,8 +25,14 @@ function niceMax(value: number): number {
 }
 
 function frame(title: string, xLabel: string, yLabel: string, body: string, legend: readonly string[]): string {
+  // Each entry as wide as its label (about 5.5 px per character at 10 px), so long names are not cut.
+  let x = M.left + 8;
   const legendItems = legend
-    .map((label, i) => `<g transform="translate(${M.left + 8 + i * 150},${M.top - 14})"><rect width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="14" y="9" font-size="11">${escape(label)}</text></g>`)
+    .map((label, i) => {
+      const item = `<g transform="translate(${x},${M.top - 14})"><rect width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="14" y="9" font-size="10">${escape(label)}</text></g>`;
+      x += 24 + label.length * 5.5;
+      return item;
+    })
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
