@@ -15,7 +15,8 @@ const DIR = fileURLToPath(new URL('../.cache/bench/', import.meta.url));
 const SECONDS = 20;
 
 export function benchMediaPath(mbps: number): string {
-  return `${DIR}source-${mbps}mbps.mp4`;
+  // v2: interleaved one fragment per frame (v1's 1 s fragments made the looped source bursty).
+  return `${DIR}source-${mbps}mbps-v2.mp4`;
 }
 
 /** Returns the cached source at `mbps`, encoding it first if needed (about 10 s per file on 2 cores). */
@@ -36,7 +37,11 @@ export function ensureBenchMedia(mbps: number, ffmpeg = 'ffmpeg'): string {
       '-g', '30', '-keyint_min', '30', '-sc_threshold', '0',
       '-b:v', `${kbps}k`, '-minrate', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`, '-x264-params', 'nal-hrd=cbr:filler=1',
       '-c:a', 'aac', '-b:a', '128k',
-      '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-y', partial,
+      // One fragment per frame, so audio and video are interleaved frame by frame in the file. With
+      // 1 s fragments (all video, then all audio), the mov demuxer reads a second of video before its
+      // audio and the muxer holds the video until the audio comes: the looped output came in one burst
+      // a second (measured: 30 WebSocket messages within 3 ms, once a second).
+      '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-frag_duration', '33000', '-y', partial,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 },
   );
