@@ -56,7 +56,7 @@ export class LiveEdge {
       this.#started = true;
       this.#settling = true;
       // Instant start: the GOP replay buffered up to a second; begin at the live edge, not at the keyframe.
-      if (this.#options.seekable) video.currentTime = Math.max(around.lastStart, around.lastEnd - this.controller.options.targetBuffer);
+      if (this.#options.seekable) video.currentTime = Math.max(around.lastStart, around.lastEnd - this.controller.target);
       startPlayback(video, this.#options.report);
       return;
     }
@@ -69,6 +69,7 @@ export class LiveEdge {
       nextRangeStart: around.gapBefore ?? (waiting ? around.rangeAfter : undefined),
       // Not while stalled: a catch-up over media that is not flowing would only empty the buffer faster.
       settling: this.#settling && !waiting,
+      now: performance.now() / 1000,
     });
     if (decision.playbackRate === 1 && decision.seekTo === undefined) this.#settling = false;
     if (decision.seekTo !== undefined && Math.abs(decision.seekTo - video.currentTime) > 0.05) {
@@ -76,6 +77,15 @@ export class LiveEdge {
       else this.#options.reload();
     }
     if (video.playbackRate !== decision.playbackRate) video.playbackRate = decision.playbackRate;
+  }
+
+  /**
+   * The element stalled (its `waiting` event). Once playing has settled, a
+   * stall means the target is too thin for this network: the controller
+   * raises it. Stalls while starting are the start's, not the network's.
+   */
+  stalled(): void {
+    if (this.#started && !this.#settling) this.controller.stalled(performance.now() / 1000);
   }
 
   /** Seconds buffered ahead of the playhead, in the range that holds it. */
@@ -86,19 +96,19 @@ export class LiveEdge {
 
   /** Playing, and no more than BEHIND_AFTER_S over the target. */
   get live(): boolean {
-    return this.#started && !this.#video.paused && this.ahead <= this.controller.options.targetBuffer + BEHIND_AFTER_S;
+    return this.#started && !this.#video.paused && this.ahead <= this.controller.target + BEHIND_AFTER_S;
   }
 
   /** The figures of the stats that come from here. */
   get figures(): Pick<PlayerStats, 'buffer' | 'targetLatency' | 'live'> {
-    return { buffer: this.ahead, targetLatency: this.controller.options.targetBuffer, live: this.live };
+    return { buffer: this.ahead, targetLatency: this.controller.target, live: this.live };
   }
 
   /** Back to the live edge (the LIVE badge's click): jump to the target behind the newest media, and play. */
   goLive(): void {
     const around = this.#around();
-    if (this.#options.seekable && around) this.#video.currentTime = Math.max(around.lastStart, around.lastEnd - this.controller.options.targetBuffer);
-    else if (!this.#options.seekable && this.ahead > this.controller.options.targetBuffer + BEHIND_AFTER_S) this.#options.reload();
+    if (this.#options.seekable && around) this.#video.currentTime = Math.max(around.lastStart, around.lastEnd - this.controller.target);
+    else if (!this.#options.seekable && this.ahead > this.controller.target + BEHIND_AFTER_S) this.#options.reload();
     this.#video.playbackRate = 1;
     startPlayback(this.#video, this.#options.report);
   }

@@ -162,6 +162,7 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
   };
 
   readonly #onWaiting = (): void => {
+    this.#edge.stalled();
     this.#waitingSince ??= performance.now();
     const buffer = this.#edge.ahead;
     this.emit(PlayerEvent.STALLED, { buffer });

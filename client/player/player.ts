@@ -16,7 +16,7 @@ const SESSION_KICKED: (typeof CloseCodes)['SESSION_KICKED'] = 4403;
 export interface PlayerOptions extends ReconnectOptions {
   /** WebSocket URL of the stream, e.g. `ws://host/streams/demo/ws`. */
   readonly url: string;
-  /** Seconds of buffer held ahead of the playhead. Default 0.3. */
+  /** Seconds of buffer held ahead of the playhead: the floor of the adaptive target (latency-controller.ts). Default 0.15. */
   readonly targetLatency?: number;
   readonly latency?: Partial<LatencyControllerOptions>;
   /**
@@ -110,6 +110,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     this.#timers.push(setInterval(() => this.#edge.steer(this.#waiting), 250), setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500));
     this.#timers.push(setInterval(() => this.#ping(), 10_000));
     this.#watchFrames();
+    this.#attachMediaSource();
     this.#connect();
   }
 
@@ -235,8 +236,14 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     this.#newGeneration ||= changedGeneration;
     // Before the MediaSource decides on the codecs: a mode switch learns the mime even when they are refused.
     if (changedGeneration) this.emit(PlayerEvent.GENERATION, { generation: message.generation, mime: message.mime });
-    if (!this.#mediaSource) {
-      this.#openMediaSource(message.mime);
+    if (this.#mime === undefined) {
+      if (!mediaSourceClass()!.isTypeSupported(message.mime)) {
+        this.#error(ErrorType.MEDIA, ErrorDetails.CODEC_UNSUPPORTED, true, `This browser cannot play ${message.mime}`);
+        this.destroy();
+        return;
+      }
+      this.#mime = message.mime;
+      this.#addSourceBuffer();
     } else if (message.mime !== this.#mime && this.#sourceBuffer) {
       const buffer = this.#sourceBuffer;
       this.#queue!.enqueueTask(() => buffer.changeType(message.mime));
@@ -244,15 +251,14 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     }
   }
 
-  #openMediaSource(mime: string): void {
-    const MediaSourceImpl = mediaSourceClass()!;
-    if (!MediaSourceImpl.isTypeSupported(mime)) {
-      this.#error(ErrorType.MEDIA, ErrorDetails.CODEC_UNSUPPORTED, true, `This browser cannot play ${mime}`);
-      this.destroy();
-      return;
-    }
-    this.#mime = mime;
-    const mediaSource = new MediaSourceImpl();
+  /**
+   * Attaches a MediaSource to the element as the player loads, before the
+   * server has said what the stream holds: the element opens it (sourceopen,
+   * measured at 40-60 ms in headless Chromium) while the WebSocket connects,
+   * instead of after the init message.
+   */
+  #attachMediaSource(): void {
+    const mediaSource = new (mediaSourceClass()!)();
     this.#mediaSource = mediaSource;
     mediaSource.addEventListener(
       'sourceopen',
@@ -260,24 +266,31 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
         if (this.#destroyed) return;
         // Live: no duration, so the element's seekable range follows what is buffered.
         mediaSource.duration = Infinity;
-        const buffer = mediaSource.addSourceBuffer(this.#mime!);
-        buffer.mode = 'segments';
-        this.#sourceBuffer = buffer;
-        this.#queue = new AppendQueue(buffer, this.#video, (error, kind) => this.#appendFailed(error, kind));
-        // Start on the first append that leaves media buffered, not on the next steering tick.
-        const startWhenBuffered = (): void => {
-          if (this.#edge.started || !buffer.buffered.length) return;
-          buffer.removeEventListener('updateend', startWhenBuffered);
-          this.#edge.steer(this.#waiting);
-        };
-        buffer.addEventListener('updateend', startWhenBuffered);
-        for (const early of this.#early) this.#queue.append(early.data, early.keyframe);
-        this.#early = [];
-        this.emit(PlayerEvent.READY, { mime: this.#mime!, generation: this.#generation });
+        this.#addSourceBuffer();
       },
       { once: true },
     );
     this.#objectUrl = attachMediaSource(this.#video, mediaSource);
+  }
+
+  /** Once the MediaSource is open and the stream's codecs are known (both happen once, in either order). */
+  #addSourceBuffer(): void {
+    const mediaSource = this.#mediaSource;
+    if (this.#destroyed || this.#sourceBuffer || this.#mime === undefined || mediaSource?.readyState !== 'open') return;
+    const buffer = mediaSource.addSourceBuffer(this.#mime);
+    buffer.mode = 'segments';
+    this.#sourceBuffer = buffer;
+    this.#queue = new AppendQueue(buffer, this.#video, (error, kind) => this.#appendFailed(error, kind));
+    // Start on the first append that leaves media buffered, not on the next steering tick.
+    const startWhenBuffered = (): void => {
+      if (this.#edge.started || !buffer.buffered.length) return;
+      buffer.removeEventListener('updateend', startWhenBuffered);
+      this.#edge.steer(this.#waiting);
+    };
+    buffer.addEventListener('updateend', startWhenBuffered);
+    for (const early of this.#early) this.#queue.append(early.data, early.keyframe);
+    this.#early = [];
+    this.emit(PlayerEvent.READY, { mime: this.#mime, generation: this.#generation });
   }
 
   #onBinary(data: ArrayBuffer): void {
@@ -350,6 +363,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
 
   readonly #onWaiting = (): void => {
     this.#waiting = true;
+    this.#edge.stalled();
     const buffer = this.#edge.ahead;
     this.emit(PlayerEvent.STALLED, { buffer });
     // Like hls.js's BUFFER_STALLED_ERROR: reported, never fatal; the next fragment (or generation) resumes playback.

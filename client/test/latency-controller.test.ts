@@ -37,3 +37,30 @@ test('catches up briskly while settling after a start, then gently', () => {
   assert.equal(controller.decide({ ...state, bufferedEnd: 11.2, settling: true }).playbackRate, 1.5, 'clamped at settleMaxRate');
   assert.equal(controller.decide({ ...state, bufferedEnd: 10.2, settling: true }).playbackRate, 0.9, 'a thin buffer still slows down');
 });
+
+test('the target rises with each stall, up to its ceiling, and relaxes after quiet play', () => {
+  const adaptive = new LatencyController({ targetBuffer: 0.15, stallStep: 0.1, maxTargetBuffer: 0.4, relaxAfter: 30 });
+  assert.equal(adaptive.target, 0.15);
+  adaptive.stalled(100);
+  assert.equal(adaptive.target, 0.25);
+  // The raised target steers: 0.25 s ahead is now on target, where 0.15 s was before.
+  assert.equal(adaptive.decide({ currentTime: 10, bufferedEnd: 10.25, nextRangeStart: undefined, now: 101 }).playbackRate, 1);
+  adaptive.stalled(102);
+  adaptive.stalled(103);
+  assert.equal(adaptive.target, 0.4, 'clamped at maxTargetBuffer');
+  adaptive.decide({ currentTime: 10, bufferedEnd: 10.4, nextRangeStart: undefined, now: 132 });
+  assert.equal(adaptive.target, 0.4, 'not yet: 29 s since the last stall');
+  adaptive.decide({ currentTime: 10, bufferedEnd: 10.4, nextRangeStart: undefined, now: 133 });
+  assert.equal(adaptive.target, 0.3, 'one step down after 30 quiet seconds');
+  adaptive.decide({ currentTime: 10, bufferedEnd: 10.4, nextRangeStart: undefined, now: 163 });
+  adaptive.decide({ currentTime: 10, bufferedEnd: 10.4, nextRangeStart: undefined, now: 193 });
+  adaptive.decide({ currentTime: 10, bufferedEnd: 10.4, nextRangeStart: undefined, now: 223 });
+  assert.equal(adaptive.target, 0.15, 'never below targetBuffer');
+});
+
+test('a target asked above the default ceiling is kept, not clamped', () => {
+  const high = new LatencyController({ targetBuffer: 3 });
+  assert.equal(high.target, 3);
+  high.stalled(1);
+  assert.equal(high.target, 3);
+});

@@ -136,3 +136,20 @@ test('autoplay refused with sound: it plays muted and says so; refused even mute
   assert.deepEqual(strict.errors.map((error) => [error.details, error.fatal]), [['autoplayBlocked', false]]);
   assert.match(strict.errors[0]!.message, /even muted: a click will start it/);
 });
+
+test('a stall after the start raises the target it steers to; one while starting does not', () => {
+  const { video, edge: live } = edge();
+  video.ranges = [[0, 1]];
+  live.steer(false);
+  live.stalled();
+  assert.equal(live.figures.targetLatency, 0.3, 'still settling: the start stalls by nature');
+  video.paused = false;
+  video.currentTime = 0.7;
+  live.steer(false);
+  assert.equal(live.figures.targetLatency, 0.3);
+  live.stalled();
+  assert.equal(live.figures.targetLatency, 0.4, 'a stall in steady play: 0.1 s more');
+  video.ranges = [[0, 1.1]];
+  live.steer(false);
+  assert.equal(video.playbackRate, 1, '0.4 s ahead is on the raised target');
+});

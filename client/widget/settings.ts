@@ -37,7 +37,7 @@ export const CONFIG = Object.freeze({
   src: { type: 'string' },
   /** `auto` (default), `ws`, `hls` or `mp4`. */
   mode: { type: 'enum', values: REQUESTED_MODES, default: 'auto' },
-  /** Target latency in seconds; unset: 0.3 (ws), PART-HOLD-BACK (hls), 0.5 (mp4). */
+  /** Target latency in seconds; unset: 0.15 (ws, raised by stalls), PART-HOLD-BACK (hls), 0.5 (mp4). */
   latency: { type: 'seconds', min: 0.05, max: 30 },
   /** The picture shown before the first frame; unset: the stream's snapshot; empty: none. */
   poster: { type: 'string' },

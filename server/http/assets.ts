@@ -11,6 +11,9 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
 };
 
+/** A static ES import of a sibling asset as esbuild writes it (`import{a as b}from"/assets/chunk-X.js"`, `import"/assets/…"`); not `import(…)`. */
+const STATIC_IMPORT = /\bimport\s*(?:[\w$\s{},*]+?\s*from\s*)?["']\/assets\/([\w.-]+\.js)["']/g;
+
 export interface Asset {
   readonly body: Buffer;
   /** The body gzipped by the build (`NAME.gz` in dist/), for clients that accept it. */
@@ -42,6 +45,29 @@ export class Assets {
       const gzip = existsSync(gzipped) ? readFileSync(gzipped) : undefined;
       this.#files.set(name, { body, gzip, type, etag, immutable: name.startsWith('chunk-') });
     }
+  }
+
+  /**
+   * The chunks `entry` imports statically, directly or through another
+   * chunk: a page names them in `<link rel="modulepreload">` so the browser
+   * fetches them beside the entry, not one round trip after it (measured on
+   * the player page in headless Chromium: the chunks started 30-50 ms after
+   * the page script). Dynamic imports (hls.js) are left to load on demand.
+   */
+  modulePreloads(entry: string): string[] {
+    const found = new Set<string>();
+    const visit = (name: string): void => {
+      const asset = this.#files.get(name);
+      if (!asset || !name.endsWith('.js')) return;
+      for (const match of asset.body.toString('latin1').matchAll(STATIC_IMPORT)) {
+        const chunk = match[1]!;
+        if (found.has(chunk)) continue;
+        found.add(chunk);
+        visit(chunk);
+      }
+    };
+    visit(entry);
+    return [...found];
   }
 
   get(name: string): Asset | undefined {
