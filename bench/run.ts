@@ -8,7 +8,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureBenchMedia } from '../scripts/make-bench-media.ts';
+import { ensureBenchMedia } from './media.ts';
 import { markdown } from './report.ts';
 import type { BenchOptions, Scenario, ScenarioReport } from './scenario.ts';
 import { churn } from './scenarios/churn.ts';

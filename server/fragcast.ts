@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { BUILT_IN_CONFIG, loadConfigFile, resolveConfig, type LoadedConfig } from './config/load.ts';
 import { redactConfig, secretsOf } from './config/redact.ts';
 import { desiredStreams, gateOptions } from './config/runtime.ts';
@@ -24,8 +24,9 @@ import { loadUws } from './http/uws.ts';
 import { createSource, type SourceContext } from './sources/from-config.ts';
 import { locateFfmpeg, locateFfprobe, type FfmpegLocation } from './sources/ffmpeg-locate.ts';
 import { StreamRegistry, type ReconcileReport } from './streams/registry.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 
-export const DIST_DIR = fileURLToPath(new URL('../dist/', import.meta.url));
+export const DIST_DIR = join(PACKAGE_ROOT, 'dist');
 
 export interface FragcastOptions {
   readonly host: string;

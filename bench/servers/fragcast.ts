@@ -2,7 +2,7 @@
  * fragcast as users run it, with the bench source as its one stream.
  */
 import pino from 'pino';
-import { loopArgs } from '../../scripts/make-bench-media.ts';
+import { loopArgs } from '../media.ts';
 import { resolveConfig } from '../../server/config/load.ts';
 import { startFragcast } from '../../server/fragcast.ts';
 import { FfmpegSource } from '../../server/sources/ffmpeg-source.ts';

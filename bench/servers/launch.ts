@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../server/package-root.ts';
 import { processFigures, type ProcessFigures } from '../proc.ts';
 import type { ServerReady, ServerStats } from './ipc.ts';
 
@@ -26,8 +28,10 @@ export class ServerUnderTest {
   }
 
   static async start(name: ServerName, mediaPath: string): Promise<ServerUnderTest> {
-    const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-    const child = fork(script, [mediaPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // Bundled by scripts/build-server.ts, like the fragcast users start: plain node, no TypeScript loader in the figures.
+    const script = join(PACKAGE_ROOT, 'build', 'bench', `${name}.mjs`);
+    if (!existsSync(script)) throw new Error(`${script} is missing: run "npm run build" (npm run bench does)`);
+    const child = fork(script, [mediaPath], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const ready = await new Promise<ServerReady>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s`)), 20_000);
       child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));

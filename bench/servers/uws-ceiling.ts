@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as UWS from 'uWebSockets.js';
-import { loopArgs } from '../../scripts/make-bench-media.ts';
+import { loopArgs } from '../media.ts';
 import { pipeFragments } from './fragment-pipe.ts';
 import { announceReady, ArrivalLog } from './ipc.ts';
 

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { loopArgs } from '../../scripts/make-bench-media.ts';
+import { loopArgs } from '../media.ts';
 import { pipeFragments } from './fragment-pipe.ts';
 import { announceReady, ArrivalLog } from './ipc.ts';
 

@@ -65,7 +65,7 @@ streams:
 `,
   );
   // The real CLI in its own process: its memory and descriptors are fragcast's alone.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', `${dir}/fragcast.yaml`, '--port', '0', '--log-level', 'error'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['build/fragcast.mjs', '--config', `${dir}/fragcast.yaml`, '--port', '0', '--log-level', 'error'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';

@@ -76,7 +76,7 @@ function commandOf(pid: number): string {
 }
 
 async function startCli(): Promise<{ child: ChildProcess; port: number; ffmpegPid: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['build/fragcast.mjs', '--port', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -113,7 +113,7 @@ test('even a SIGKILLed server leaves no ffmpeg behind', async (t) => {
 });
 
 test('a bad flag exits 1 with a clear message', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'eighty'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['build/fragcast.mjs', '--port', 'eighty'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise((resolve) => child.once('exit', resolve));
@@ -124,7 +124,7 @@ test('a bad flag exits 1 with a clear message', async () => {
 test('refuses to start on the uWebSockets.js JavaScript fallback unless allowed', async () => {
   const run = (extra: string[]): Promise<{ code: number | null; stderr: string; stdout: string; child: ChildProcess }> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn', ...extra], {
+      const child = spawn(process.execPath, ['build/fragcast.mjs', '--port', '0', '--log-level', 'warn', ...extra], {
         cwd: ROOT,
         env: { ...process.env, UWS_USE_FALLBACK: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -150,7 +150,7 @@ test('refuses to start on the uWebSockets.js JavaScript fallback unless allowed'
 /** Runs the CLI to its end; for commands that exit by themselves. */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['build/fragcast.mjs', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -189,7 +189,7 @@ test('SIGHUP reloads the configuration file', async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = `${dir}/fragcast.yaml`;
   writeFileSync(file, 'streams: {}\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['build/fragcast.mjs', '--config', file, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
