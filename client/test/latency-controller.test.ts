@@ -36,6 +36,8 @@ test('catches up briskly while settling after a start, then gently', () => {
   assert.equal(controller.decide(state).playbackRate, 1.06);
   assert.equal(controller.decide({ ...state, bufferedEnd: 11.2, settling: true }).playbackRate, 1.5, 'clamped at settleMaxRate');
   assert.equal(controller.decide({ ...state, bufferedEnd: 10.2, settling: true }).playbackRate, 0.9, 'a thin buffer still slows down');
+  assert.equal(controller.decide({ ...state, bufferedEnd: 10.34, settling: true }).playbackRate, 1.04, 'settling aims at the target, not the deadband edge');
+  assert.equal(controller.decide({ ...state, bufferedEnd: 10.34 }).playbackRate, 1, 'once settled, within the deadband is on target');
 });
 
 test('the target rises with each stall, up to its ceiling, and relaxes after quiet play', () => {
