@@ -2,6 +2,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
+import { SendQueue, type QueuedMessage } from './send-queue.ts';
 import { ViewerSession } from './viewer-session.ts';
 
 /** The part of a uWS HttpResponse this output uses, after the status and headers are written. */
@@ -29,29 +30,35 @@ export const LIVE_MP4_HEADERS: readonly (readonly [string, string])[] = Object.f
  * then live fragments). A new init cannot be carried inside one MP4 file, so
  * it ends the response and the player reconnects.
  *
- * uWS keeps whatever a write could not send and reports it only as `false`;
- * the bytes written since then are our estimate of what is buffered, and
- * onWritable (the socket drained) resets it. The estimate errs high, which
- * errs towards skipping rather than towards unbounded memory.
+ * uWS keeps whatever a write could not send and reports it only as `false`.
+ * From then until onWritable (the socket drained), chunks wait in a SendQueue
+ * by reference, so uWS holds at most the one chunk it was part-way through;
+ * the gate sees that chunk's size plus what waits (an estimate that errs
+ * high, towards skipping rather than towards memory).
  */
 export class HttpMp4Session extends ViewerSession {
   readonly output = 'http-mp4' as const;
   readonly #res: HttpStreamTransport;
-  #congested = false;
-  #backlogBytes = 0;
+  readonly #queue = new SendQueue();
+  /** Bytes of the chunk uWS is holding since a write returned false; 0 when the socket took everything. */
+  #heldBytes = 0;
+  readonly #writeQueued = (chunk: QueuedMessage): boolean => this.#write(chunk as Buffer);
+  readonly #flushQueue = (): void => this.#queue.flush(this.#writeQueued);
 
   constructor(res: HttpStreamTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>) {
     super(stream, remoteAddress, gate);
     this.#res = res;
+    // uWS, with onWritable set, writes out what it holds only when we write again: the first queued chunk does
+    // that; with nothing queued, the next fragment will (within a frame).
     res.onWritable(() => {
-      this.#congested = false;
-      this.#backlogBytes = 0;
+      this.#heldBytes = 0;
+      if (!this.closed && !this.#queue.empty) this.#res.cork(this.#flushQueue);
       return true;
     });
   }
 
   protected bufferedBytes(): number {
-    return this.#backlogBytes;
+    return this.#heldBytes + this.#queue.bytes;
   }
 
   protected corked(work: () => void): void {
@@ -69,6 +76,7 @@ export class HttpMp4Session extends ViewerSession {
   }
 
   protected endTransport(reason: ErrorCode): void {
+    this.#queue.clear();
     this.#res.cork(() => {
       if (reason === 'VIEWER_TOO_SLOW') this.#res.close();
       else this.#res.end();
@@ -76,10 +84,14 @@ export class HttpMp4Session extends ViewerSession {
   }
 
   #send(bytes: Buffer): void {
-    const ok = this.#res.write(bytes);
-    if (!ok || this.#congested) {
-      this.#congested = true;
-      this.#backlogBytes += bytes.length;
-    }
+    if (this.#heldBytes === 0 && this.#queue.empty) this.#write(bytes);
+    else this.#queue.push(bytes);
+  }
+
+  /** Returns whether the socket took the whole chunk. */
+  #write(bytes: Buffer): boolean {
+    if (this.#res.write(bytes)) return true;
+    this.#heldBytes = bytes.length;
+    return false;
   }
 }

@@ -5,6 +5,7 @@ import { describeMarker, type Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
 import { TokenBucket } from '../token-bucket.ts';
+import { SendQueue, type QueuedMessage } from './send-queue.ts';
 import { ViewerSession } from './viewer-session.ts';
 
 /** The part of a uWS WebSocket this output uses (uWS's WebSocket satisfies it; tests may pass a fake). */
@@ -42,8 +43,8 @@ function describeInit(stream: Stream, init: InitRecord): InitMessage {
  * viewers before the next batch exists.
  */
 let stampFor: Fragment | undefined;
-let stampBytes: Buffer = Buffer.alloc(0);
-function keyframeStamp(fragment: Fragment): Buffer {
+let stampText = '';
+function keyframeStamp(fragment: Fragment): string {
   if (stampFor !== fragment) {
     const message: KeyframeMessage = {
       type: 'keyframe',
@@ -52,16 +53,18 @@ function keyframeStamp(fragment: Fragment): Buffer {
       arrivalMs: fragment.arrivalMs,
       decodeTime: fragment.info.decodeTime ?? 0,
     };
-    stampBytes = Buffer.from(JSON.stringify(message));
+    stampText = JSON.stringify(message);
     stampFor = fragment;
   }
-  return stampBytes;
+  return stampText;
 }
 
 /**
  * A WebSocket MSE viewer (docs/protocol.md): an `init` text message and the
  * init segment, then whole-box fragments, each sent as the very buffer the
  * stream holds: uWS copies it into the socket, JavaScript copies nothing.
+ * While the socket has backpressure, messages wait in a SendQueue (by
+ * reference) and go out on uWS's drain, in order.
  */
 export class WsMseSession extends ViewerSession {
   readonly output = 'ws' as const;
@@ -70,6 +73,13 @@ export class WsMseSession extends ViewerSession {
   readonly #messageRate: number;
   /** The messages it may send: that rate, VIEWER_MESSAGE_WINDOW_SECONDS deep. */
   readonly #messageAllowance: TokenBucket;
+  readonly #queue = new SendQueue();
+  /** One function for every flush, bound once: drained() runs per viewer per writable event. */
+  readonly #sendQueued = (message: QueuedMessage): boolean => {
+    this.#ws.send(message, typeof message !== 'string');
+    return this.#ws.getBufferedAmount() === 0;
+  };
+  readonly #flushQueue = (): void => this.#queue.flush(this.#sendQueued);
 
   constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, messagesPerSecond = 20) {
     super(stream, remoteAddress, gate);
@@ -119,8 +129,17 @@ export class WsMseSession extends ViewerSession {
     this.#sendJson({ type: 'marker', ...describeMarker(marker) });
   }
 
+  /**
+   * The socket took some of what uWS held for it (uWS's `drain` event, after
+   * its own write-out): once uWS holds nothing, what waited goes out.
+   */
+  drained(): void {
+    if (this.closed || this.#queue.empty || this.#ws.getBufferedAmount() > 0) return;
+    this.#ws.cork(this.#flushQueue);
+  }
+
   protected bufferedBytes(): number {
-    return this.#ws.getBufferedAmount();
+    return this.#ws.getBufferedAmount() + this.#queue.bytes;
   }
 
   protected corked(work: () => void): void {
@@ -128,13 +147,13 @@ export class WsMseSession extends ViewerSession {
   }
 
   protected write(fragment: Fragment): void {
-    if (fragment.keyframe) this.#ws.send(keyframeStamp(fragment), false);
-    this.#ws.send(fragment.bytes, true);
+    if (fragment.keyframe) this.#send(keyframeStamp(fragment));
+    this.#send(fragment.bytes);
   }
 
   protected writeInit(init: InitRecord): boolean {
     this.#sendJson(describeInit(this.stream, init));
-    this.#ws.send(init.bytes, true);
+    this.#send(init.bytes);
     return true;
   }
 
@@ -154,6 +173,12 @@ export class WsMseSession extends ViewerSession {
   }
 
   #sendJson(message: ServerMessage): void {
-    this.#ws.send(JSON.stringify(message), false);
+    this.#send(JSON.stringify(message));
+  }
+
+  /** Straight to the socket when nothing waits and it has no backpressure; else behind what waits. */
+  #send(message: QueuedMessage): void {
+    if (this.#queue.empty && this.#ws.getBufferedAmount() === 0) this.#ws.send(message, typeof message !== 'string');
+    else this.#queue.push(message);
   }
 }

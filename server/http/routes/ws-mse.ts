@@ -48,6 +48,7 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
       ctx.viewers.add(session);
     },
     message: (ws, message, isBinary) => ws.getUserData().session?.receive(message, isBinary),
+    drain: (ws) => ws.getUserData().session?.drained(),
     close: (ws) => ws.getUserData().session?.close('peer'),
   });
 

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SendQueue } from '../outputs/send-queue.ts';
+import { WsMseSession, type WsTransport } from '../outputs/ws-mse.ts';
+import type { Stream } from '../streams/stream.ts';
+import { makeFragment } from '../../test/helpers/fragments.ts';
+
+test('a send queue hands its messages over in order, stops where the transport buffers, and counts what waits', () => {
+  const queue = new SendQueue();
+  const a = Buffer.alloc(100);
+  const b = Buffer.alloc(200);
+  queue.push(a);
+  queue.push('{"type":"skip"}');
+  queue.push(b);
+  assert.equal(queue.bytes, 315);
+  const sent: (Buffer | string)[] = [];
+  queue.flush((message) => {
+    sent.push(message);
+    return sent.length < 2;
+  });
+  assert.deepEqual(sent, [a, '{"type":"skip"}'], 'stopped after the message the transport had to buffer');
+  assert.equal(queue.bytes, 200);
+  assert.equal(queue.empty, false);
+  queue.flush((message) => sent.push(message) > 0);
+  assert.equal(sent[2], b, 'the very buffer, not a copy');
+  assert.equal(queue.empty, true);
+  assert.equal(queue.bytes, 0);
+});
+
+/** What WsMseSession uses of a uWS WebSocket; `buffered` plays uWS's per-socket backpressure buffer. */
+class FakeSocket implements WsTransport {
+  sent: { message: Uint8Array | string; binary: boolean }[] = [];
+  buffered = 0;
+  send(message: Uint8Array | string, isBinary = false): number {
+    this.sent.push({ message, binary: isBinary });
+    return 1;
+  }
+  getBufferedAmount(): number {
+    return this.buffered;
+  }
+  cork(work: () => void): void {
+    work();
+  }
+  end(): void {}
+}
+
+function stubStream(): Stream {
+  const init = { generation: 1, bytes: Buffer.from('init'), info: { mime: 'video/mp4; codecs="avc1.64001f"', tracks: [] } };
+  return { name: 'cam', init, cache: { newest: undefined }, markers: { list: () => [] } } as unknown as Stream;
+}
+
+test('under backpressure a WebSocket viewer queues references, not copies, and sends them in order on drain', () => {
+  const socket = new FakeSocket();
+  const session = new WsMseSession(socket, stubStream(), '127.0.0.1', { maxBufferedBytes: 10_000, resumeBufferedBytes: 2_000, maxBehindMs: 60_000 });
+  session.start();
+  const key = makeFragment({ keyframe: true, bytes: 3000 });
+  session.deliver([key], Date.now());
+  const direct = socket.sent.length;
+  assert.equal(socket.sent.at(-1)!.message, key.bytes, 'no backpressure: straight to the socket');
+
+  // uWS now holds part of a message: nothing more goes to uWS; fragments wait by reference.
+  socket.buffered = 1500;
+  const waiting = [makeFragment({ bytes: 3000 }), makeFragment({ bytes: 3000 })];
+  session.deliver(waiting, Date.now());
+  assert.equal(socket.sent.length, direct, 'nothing handed to uWS while it holds bytes for this socket');
+  session.drained();
+  assert.equal(socket.sent.length, direct, 'a drain that left bytes in uWS sends nothing yet');
+
+  // The gate sees uWS's bytes plus the queue's: 1500 + 6000 + 3000 passes 10 000, so the next ones skip.
+  session.deliver([makeFragment({ bytes: 3000 }), makeFragment({ bytes: 3000 })], Date.now());
+  assert.equal(session.gate.skippedFragments, 1);
+
+  socket.buffered = 0;
+  session.drained();
+  const flushed = socket.sent.slice(direct).map((s) => s.message);
+  assert.equal(flushed.length, 3);
+  assert.equal(flushed[0], waiting[0]!.bytes, 'the stream\'s own buffer, in order');
+  assert.equal(flushed[1], waiting[1]!.bytes);
+});
+
+test('a drain stops sending as soon as uWS has to hold bytes again', () => {
+  const socket = new FakeSocket();
+  const session = new WsMseSession(socket, stubStream(), '127.0.0.1');
+  session.start();
+  session.deliver([makeFragment({ keyframe: true })], Date.now());
+  socket.buffered = 1;
+  session.deliver([makeFragment(), makeFragment(), makeFragment()], Date.now());
+  const before = socket.sent.length;
+  socket.buffered = 0;
+  const send = socket.send.bind(socket);
+  socket.send = (message, binary) => {
+    socket.buffered = 500; // the socket took only part of this one
+    return send(message, binary);
+  };
+  session.drained();
+  assert.equal(socket.sent.length, before + 1, 'one message out, two still waiting');
+});
