@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SendQueue } from '../outputs/send-queue.ts';
+import { SendQueue, type QueuedMessage } from '../outputs/send-queue.ts';
 import { WsMseSession, type WsTransport } from '../outputs/ws-mse.ts';
 import type { Stream } from '../streams/stream.ts';
 import { makeFragment } from '../../test/helpers/fragments.ts';
@@ -13,7 +13,7 @@ test('a send queue hands its messages over in order, stops where the transport b
   queue.push('{"type":"skip"}');
   queue.push(b);
   assert.equal(queue.bytes, 315);
-  const sent: (Buffer | string)[] = [];
+  const sent: QueuedMessage[] = [];
   queue.flush((message) => {
     sent.push(message);
     return sent.length < 2;
