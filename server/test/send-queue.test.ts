@@ -18,7 +18,7 @@ test('a send queue hands its messages over in order, stops where the transport b
     sent.push(message);
     return sent.length < 2;
   });
-  assert.deepEqual(sent, [a, '{"type":"skip"}'], 'stopped after the message the transport had to buffer');
+  assert.deepEqual([...sent], [a, '{"type":"skip"}'], 'stopped after the message the transport had to buffer');
   assert.equal(queue.bytes, 200);
   assert.equal(queue.empty, false);
   queue.flush((message) => sent.push(message) > 0);
