@@ -43,6 +43,8 @@ export interface FanoutResult {
   readonly connects: number;
   readonly disconnects: number;
   readonly errors: number;
+  /** `skip` messages the (healthy) viewers received in the window: fragments they missed for being behind. */
+  readonly skips: number;
   readonly serverCpuSeconds: number;
   /** Server CPU use over the window, in cores (1.0 = one core busy). */
   readonly serverCores: number;
@@ -165,6 +167,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         connects: end.connects,
         disconnects: end.disconnects,
         errors: end.errors,
+        skips: end.skips,
         serverCpuSeconds: figures.cpuSeconds - cpuStart,
         serverCores: (figures.cpuSeconds - cpuStart) / seconds,
         serverPeakRssMB: figures.peakRssBytes / 2 ** 20,

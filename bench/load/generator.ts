@@ -44,7 +44,7 @@ export class LoadGenerator {
     );
     const delays = new Histogram();
     for (const report of reports) delays.add(report.delays);
-    const sum = (key: 'connected' | 'connects' | 'disconnects' | 'errors' | 'bytes' | 'messages'): number => reports.reduce((n, r) => n + r[key], 0);
+    const sum = (key: 'connected' | 'connects' | 'disconnects' | 'errors' | 'bytes' | 'messages' | 'skips'): number => reports.reduce((n, r) => n + r[key], 0);
     return {
       connected: sum('connected'),
       connects: sum('connects'),
@@ -52,6 +52,7 @@ export class LoadGenerator {
       errors: sum('errors'),
       bytes: sum('bytes'),
       messages: sum('messages'),
+      skips: sum('skips'),
       perViewerBytes: reports.flatMap((r) => r.perViewerBytes),
       delays,
       samples: reports.map((r) => r.samples),

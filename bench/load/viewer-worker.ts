@@ -35,6 +35,8 @@ export interface ViewerWorkerReport {
   /** Payload bytes of binary messages (WS) or body bytes (HTTP). */
   readonly bytes: number;
   readonly messages: number;
+  /** fragcast `skip` messages received (docs/protocol.md): a viewer was behind and missed fragments. */
+  readonly skips: number;
   /** Per-viewer payload bytes, to spot viewers that got less than others. */
   readonly perViewerBytes: number[];
   /** Histogram of receive time minus prft wallclock (producer → viewer) since the last reset. */
@@ -44,6 +46,8 @@ export interface ViewerWorkerReport {
 }
 
 const NTP_UNIX_OFFSET_S = 2_208_988_800;
+/** How fragcast's skip message begins (JSON.stringify of { type: 'skip', skipped }). */
+const SKIP_MESSAGE = '{"type":"skip"';
 const options = workerData as ViewerWorkerOptions;
 const delays = new Histogram();
 let connected = 0;
@@ -52,6 +56,7 @@ let disconnects = 0;
 let errors = 0;
 let totalBytes = 0;
 let totalMessages = 0;
+let totalSkips = 0;
 let stopping = false;
 const viewers: Viewer[] = [];
 /** Up to 1M (prft, receive) pairs per worker per window: bounded memory however long the window. */
@@ -198,8 +203,8 @@ class WsViewer extends Viewer {
       }
       const take = Math.min(this.#remaining, chunk.length - at);
       const piece = chunk.subarray(at, at + take);
-      if (this.#opcode === 2) {
-        this.countBytes(take);
+      if (this.#opcode === 2 || this.#opcode === 1) {
+        if (this.#opcode === 2) this.countBytes(take);
         if (this.#headBytes < 24) {
           this.#head.push(piece.subarray(0, 24 - this.#headBytes));
           this.#headBytes += Math.min(take, 24 - this.#headBytes);
@@ -222,6 +227,7 @@ class WsViewer extends Viewer {
   #finish(): void {
     this.#inFrame = false;
     if (this.#opcode === 2) this.countMessage(Buffer.concat(this.#head));
+    else if (this.#opcode === 1 && Buffer.concat(this.#head).toString('latin1').startsWith(SKIP_MESSAGE)) totalSkips++;
     else if (this.#opcode === 9) this.#pong(Buffer.concat(this.#control));
     else if (this.#opcode === 8) this.socket?.end();
   }
@@ -337,6 +343,7 @@ parentPort!.on('message', (message: { type: string }) => {
     for (const viewer of viewers) viewer.bytes = 0;
     totalBytes = 0;
     totalMessages = 0;
+    totalSkips = 0;
   } else if (message.type === 'report') {
     const report: ViewerWorkerReport = {
       type: 'report',
@@ -346,6 +353,7 @@ parentPort!.on('message', (message: { type: string }) => {
       errors,
       bytes: totalBytes,
       messages: totalMessages,
+      skips: totalSkips,
       perViewerBytes: viewers.map((v) => v.bytes),
       delays: delays.counts.slice(),
       samples: samples.slice(0, sampleCount),

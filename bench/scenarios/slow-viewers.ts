@@ -12,7 +12,14 @@ export const slowViewers: Scenario = async ({ clients = 1000, duration, mediaPat
     columns: [...FANOUT_COLUMNS, 'slow viewers got'],
     rows: [[...fanoutRow('fragcast', result), pct(result.slowDelivered)]],
     targets: [
-      { name: 'healthy viewers', target: 'lose nothing (≥ 99.9 % delivered, worst ≥ 99 %)', measured: `${pct(result.delivered)}, worst ${pct(result.worstViewer)}`, met: result.delivered >= 0.999 && result.worstViewer >= 0.99 },
+      // Skips say whether a healthy viewer lost fragments; the delivered share only that it kept up (it moves by a
+      // few tenths of a percent with where the window's edges fall between fragments).
+      {
+        name: 'healthy viewers',
+        target: 'lose nothing (no skip; every one ≥ 99 % delivered)',
+        measured: `${result.skips} skips; ${pct(result.delivered)}, worst ${pct(result.worstViewer)}`,
+        met: result.skips === 0 && result.worstViewer >= 0.99,
+      },
       { name: 'slow viewers', target: 'skip to keyframes (get ≈ their 10 %)', measured: pct(result.slowDelivered), met: (result.slowDelivered ?? 1) < 0.5 },
       { name: 'server RSS', target: `≤ ${rssBound.toFixed(0)} MB`, measured: `${result.serverPeakRssMB.toFixed(0)} MB peak`, met: result.serverPeakRssMB <= rssBound },
     ],
