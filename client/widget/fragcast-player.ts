@@ -16,8 +16,8 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 let sheet: CSSStyleSheet | undefined;
 
 /** Styles as one constructed sheet shared by every player on the page (no inline <style>: see styles.ts), else a <style>. */
-/** An autoplaying element shows the stream's snapshot as its poster when no frame has played by then. */
-const POSTER_DELAY_MS = 1000;
+/** The longest an autoplaying element's quiet start lasts (see #beginQuietStart). */
+const QUIET_START_MS = 1000;
 
 /** Laid out and inside the viewport now (a zero-size element is not known to be seen: the observer decides). */
 function inViewport(element: Element): boolean {
@@ -85,7 +85,9 @@ export class FragcastPlayerElement extends HTMLElement {
   /** Held back by visibility: hidden, off screen, or not yet known to be seen. */
   #suspended = false;
   #suspendTimer: ReturnType<typeof setTimeout> | undefined;
-  #posterTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Autoplaying, and no frame yet: no snapshot poster, no native controls (see #beginQuietStart). */
+  #quietStart = false;
+  #quietTimer: ReturnType<typeof setTimeout> | undefined;
   #observer: IntersectionObserver | undefined;
   #stats: PlayerStats | undefined;
   #live = false;
@@ -184,6 +186,7 @@ export class FragcastPlayerElement extends HTMLElement {
       this.#connected = true;
       if (!this.hasAttribute('tabindex')) this.tabIndex = 0;
       this.#readConfig();
+      this.#beginQuietStart();
       this.#applyMediaAttributes();
       document.addEventListener('visibilitychange', this.#onVisibility);
       // Known at once when the element is laid out in the viewport: connecting then saves the observer's first
@@ -214,7 +217,7 @@ export class FragcastPlayerElement extends HTMLElement {
       this.#observer = undefined;
       clearTimeout(this.#suspendTimer);
       this.#suspendTimer = undefined;
-      clearTimeout(this.#posterTimer);
+      clearTimeout(this.#quietTimer);
       this.#stop();
     });
   }
@@ -263,37 +266,47 @@ export class FragcastPlayerElement extends HTMLElement {
       video.defaultMuted = config.muted;
       this.#mutedByPolicy = false;
     }
-    if (!only || only === 'controls') video.controls = config.controls;
+    if (!only || only === 'controls') video.controls = config.controls && !this.#quietStart;
     if (!only || only === 'poster') this.#applyPoster();
   }
 
   /**
-   * The `poster` attribute, else the stream's snapshot. An autoplaying
-   * element asks for the snapshot only when no frame has played within
-   * POSTER_DELAY_MS: a snapshot costs the server a decode and a JPEG encode,
-   * and on a fast start it races the first frame for the CPU and arrives
-   * after it (measured in headless Chromium: 150-500 ms for a 1280-wide
-   * snapshot, against ~250 ms to the first frame).
+   * An autoplaying element starts quietly: until its first frame plays (or
+   * autoplay is refused, or the start fails, or QUIET_START_MS pass), it asks
+   * nothing of the browser or the server that competes with that frame. No
+   * snapshot poster: it costs the server a decode and a JPEG encode, and on a
+   * fast start arrives after the first frame anyway (150-500 ms for a
+   * 1280-wide snapshot, against ~300 ms to the first frame). No native
+   * controls yet: Chromium builds them (a UA stylesheet, a dozen SVG icons)
+   * on the main thread right when the player starts; deferring them took
+   * `npm run bench -- ttff` from 337-347 ms to 302-309 ms p50.
    */
+  #beginQuietStart(): void {
+    if (!this.#config.autoplay || this.#everPlayed) return;
+    this.#quietStart = true;
+    clearTimeout(this.#quietTimer);
+    this.#quietTimer = setTimeout(() => this.#safely(() => this.#endQuietStart()), QUIET_START_MS);
+  }
+
+  #endQuietStart(): void {
+    if (!this.#quietStart) return;
+    this.#quietStart = false;
+    clearTimeout(this.#quietTimer);
+    this.#applyMediaAttributes('controls');
+    // Once a frame is showing, a poster would never be seen, but the browser would still fetch it.
+    if (!this.#everPlayed) this.#applyMediaAttributes('poster');
+  }
+
+  /** The `poster` attribute, else the stream's snapshot (not during a quiet start). */
   #applyPoster(): void {
-    clearTimeout(this.#posterTimer);
     const video = this.#video;
     const config = this.#config;
-    if (config.poster !== undefined) {
-      video.poster = config.poster;
-      return;
-    }
     const location = config.src ? streamLocation(config.src, document.baseURI) : undefined;
     const width = Math.round((this.clientWidth || 640) * (globalThis.devicePixelRatio || 1));
-    const snapshot = location?.snapshot(width) ?? '';
-    if (!config.autoplay || !snapshot) {
-      video.poster = snapshot;
-      return;
-    }
-    video.poster = '';
-    this.#posterTimer = setTimeout(() => {
-      if (!this.#everPlayed) video.poster = snapshot;
-    }, POSTER_DELAY_MS);
+    const poster = config.poster ?? (this.#quietStart ? '' : (location?.snapshot(width) ?? ''));
+    // No poster is no attribute: the reflected property of an empty one reads as the page's own URL.
+    if (poster) video.poster = poster;
+    else video.removeAttribute('poster');
   }
 
   #start(): void {
@@ -358,6 +371,7 @@ export class FragcastPlayerElement extends HTMLElement {
       case PlayerEvent.PLAYING:
         this.#everPlayed = true;
         this.#needsClick = false;
+        this.#endQuietStart();
         this.#spinner.hidden = true;
         this.#message.hidden = true;
         break;
@@ -373,6 +387,8 @@ export class FragcastPlayerElement extends HTMLElement {
   }
 
   #onError(error: PlayerError): void {
+    // A start that cannot go on by itself shows what it has: the snapshot, and controls to act with.
+    if (error.fatal || error.details === ErrorDetails.AUTOPLAY_BLOCKED) this.#endQuietStart();
     if (error.details === ErrorDetails.AUTOPLAY_BLOCKED) {
       if (this.#video.muted && this.#video.paused) this.#needsClick = true;
       else if (!this.#config.muted) this.#mutedByPolicy = true;

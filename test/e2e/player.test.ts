@@ -57,3 +57,38 @@ test('the chunked live.mp4 plays in a plain <video src> element', async (t) => {
   }, `${server.http}/streams/demo/live.mp4`);
   assert.ok(advanced >= 1.5, `currentTime advanced ${advanced.toFixed(2)} s in 3 s`);
 });
+
+test('an autoplaying player asks for no snapshot and builds no controls before its first frame; one without autoplay shows the snapshot at once', async (t) => {
+  const { server, page, problems } = await demoPage(t);
+  const snapshots: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('snapshot.jpg')) snapshots.push(request.url());
+  });
+  await page.goto(`${server.http}/streams/demo`);
+  const early = await page.evaluate(async () => {
+    await customElements.whenDefined('fragcast-player');
+    const element = document.querySelector('fragcast-player')!;
+    const stats = (window as unknown as { fragcastStats?: { firstFrameAt?: number } }).fragcastStats;
+    return { controls: element.video.controls, poster: element.video.getAttribute('poster'), played: stats?.firstFrameAt !== undefined };
+  });
+  if (!early.played) assert.deepEqual({ controls: early.controls, poster: early.poster }, { controls: false, poster: null }, 'quiet until the first frame');
+  await page.waitForFunction(() => (window as unknown as { fragcastStats?: { firstFrameAt?: number } }).fragcastStats?.firstFrameAt !== undefined, null, { timeout: 10_000 });
+  await page.waitForFunction(() => document.querySelector('fragcast-player')!.video.controls, null, { timeout: 5000 });
+  await page.waitForTimeout(1500); // past the quiet start's longest
+  assert.deepEqual(snapshots, [], 'a fast start never asks for the snapshot');
+
+  // The same element without autoplay: the snapshot is its poster from the start, and the browser fetches it.
+  const poster = await page.evaluate(async () => {
+    const element = document.createElement('fragcast-player');
+    element.setAttribute('src', '/streams/demo');
+    element.setAttribute('controls', '');
+    document.body.append(element);
+    await customElements.whenDefined('fragcast-player');
+    return { poster: (element as unknown as { video: HTMLVideoElement }).video.poster, controls: (element as unknown as { video: HTMLVideoElement }).video.controls };
+  });
+  assert.match(poster.poster, /\/streams\/demo\/snapshot\.jpg\?width=\d+$/);
+  assert.equal(poster.controls, true);
+  await page.waitForTimeout(500);
+  assert.equal(snapshots.length, 1, 'the poster was fetched');
+  assert.deepEqual(problems, []);
+});
