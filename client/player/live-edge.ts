@@ -85,7 +85,8 @@ export class LiveEdge {
    * raises it. Stalls while starting are the start's, not the network's.
    */
   stalled(): void {
-    if (this.#started && !this.#settling) this.controller.stalled(performance.now() / 1000);
+    // A seek (a jump to the live edge, over a gap, the LIVE badge) makes the element wait too: not the network's doing.
+    if (this.#started && !this.#settling && !this.#video.seeking) this.controller.stalled(performance.now() / 1000);
   }
 
   /** Seconds buffered ahead of the playhead, in the range that holds it. */

@@ -236,19 +236,17 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
     this.#newGeneration ||= changedGeneration;
     // Before the MediaSource decides on the codecs: a mode switch learns the mime even when they are refused.
     if (changedGeneration) this.emit(PlayerEvent.GENERATION, { generation: message.generation, mime: message.mime });
-    if (this.#mime === undefined) {
-      if (!mediaSourceClass()!.isTypeSupported(message.mime)) {
-        this.#error(ErrorType.MEDIA, ErrorDetails.CODEC_UNSUPPORTED, true, `This browser cannot play ${message.mime}`);
-        this.destroy();
-        return;
-      }
-      this.#mime = message.mime;
-      this.#addSourceBuffer();
-    } else if (message.mime !== this.#mime && this.#sourceBuffer) {
-      const buffer = this.#sourceBuffer;
-      this.#queue!.enqueueTask(() => buffer.changeType(message.mime));
-      this.#mime = message.mime;
+    if (message.mime === this.#mime) return;
+    if (!mediaSourceClass()!.isTypeSupported(message.mime)) {
+      this.#error(ErrorType.MEDIA, ErrorDetails.CODEC_UNSUPPORTED, true, `This browser cannot play ${message.mime}`);
+      this.destroy();
+      return;
     }
+    this.#mime = message.mime;
+    const buffer = this.#sourceBuffer;
+    // New codecs mid-stream (a source restarted with other settings): the same SourceBuffer, retyped in turn.
+    if (buffer) this.#queue!.enqueueTask(() => buffer.changeType(message.mime));
+    else this.#addSourceBuffer();
   }
 
   /**

@@ -9,6 +9,7 @@ class FakeVideo {
   ranges: [number, number][] = [];
   currentTime = 0;
   paused = true;
+  seeking = false;
   ended = false;
   muted = true;
   playbackRate = 1;
@@ -152,4 +153,19 @@ test('a stall after the start raises the target it steers to; one while starting
   video.ranges = [[0, 1.1]];
   live.steer(false);
   assert.equal(video.playbackRate, 1, '0.4 s ahead is on the raised target');
+});
+
+test('waiting during a seek (a jump, the LIVE badge) is not a stall: the target stays', () => {
+  const { video, edge: live } = edge();
+  video.ranges = [[0, 1]];
+  live.steer(false);
+  video.paused = false;
+  video.currentTime = 0.7;
+  live.steer(false);
+  video.seeking = true;
+  live.stalled();
+  assert.equal(live.figures.targetLatency, 0.3);
+  video.seeking = false;
+  live.stalled();
+  assert.equal(live.figures.targetLatency, 0.4);
 });

@@ -15,16 +15,20 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 let sheet: CSSStyleSheet | undefined;
 
-/** Styles as one constructed sheet shared by every player on the page (no inline <style>: see styles.ts), else a <style>. */
 /** The longest an autoplaying element's quiet start lasts (see #beginQuietStart). */
 const QUIET_START_MS = 1000;
 
-/** Laid out and inside the viewport now (a zero-size element is not known to be seen: the observer decides). */
+/**
+ * Laid out and inside the viewport now. A first guess only: it knows nothing of clipping containers or
+ * an iframe's own visibility, so the IntersectionObserver's first report still decides (and suspends a
+ * player that is not seen after all). A zero-size element is not known to be seen: the observer decides.
+ */
 function inViewport(element: Element): boolean {
   const box = element.getBoundingClientRect();
   return box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0 && box.top < window.innerHeight && box.left < window.innerWidth;
 }
 
+/** Styles as one constructed sheet shared by every player on the page (no inline <style>: see styles.ts), else a <style>. */
 function adoptStyles(root: ShadowRoot): void {
   if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
     if (!sheet) {
@@ -218,6 +222,7 @@ export class FragcastPlayerElement extends HTMLElement {
       clearTimeout(this.#suspendTimer);
       this.#suspendTimer = undefined;
       clearTimeout(this.#quietTimer);
+      this.#quietStart = false;
       this.#stop();
     });
   }

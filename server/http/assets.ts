@@ -31,6 +31,8 @@ export interface Asset {
  */
 export class Assets {
   readonly #files = new Map<string, Asset>();
+  /** modulePreloads() per entry: the files never change while the server runs. */
+  readonly #preloads = new Map<string, readonly string[]>();
   readonly dir: string;
 
   constructor(dir: string) {
@@ -54,7 +56,9 @@ export class Assets {
    * the player page in headless Chromium: the chunks started 30-50 ms after
    * the page script). Dynamic imports (hls.js) are left to load on demand.
    */
-  modulePreloads(entry: string): string[] {
+  modulePreloads(entry: string): readonly string[] {
+    const known = this.#preloads.get(entry);
+    if (known) return known;
     const found = new Set<string>();
     const visit = (name: string): void => {
       const asset = this.#files.get(name);
@@ -67,7 +71,9 @@ export class Assets {
       }
     };
     visit(entry);
-    return [...found];
+    const preloads = Object.freeze([...found]);
+    this.#preloads.set(entry, preloads);
+    return preloads;
   }
 
   get(name: string): Asset | undefined {

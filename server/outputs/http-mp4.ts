@@ -17,6 +17,9 @@ export interface HttpStreamTransport {
   onWritable(handler: (offset: number) => boolean): unknown;
 }
 
+/** An empty `free` box (ISO/IEC 14496-12 §8.1.2): every MP4 reader skips it. */
+const FREE_BOX = Buffer.from([0, 0, 0, 8, 0x66, 0x72, 0x65, 0x65]);
+
 /** Response headers of `live.mp4`, for GET and HEAD alike. */
 export const LIVE_MP4_HEADERS: readonly (readonly [string, string])[] = Object.freeze([
   ['Content-Type', 'video/mp4'],
@@ -44,15 +47,19 @@ export class HttpMp4Session extends ViewerSession {
   #heldBytes = 0;
   readonly #writeQueued = (chunk: QueuedMessage): boolean => this.#write(chunk as Buffer);
   readonly #flushQueue = (): void => this.#queue.flush(this.#writeQueued);
+  readonly #nudge = (): void => {
+    this.#write(FREE_BOX);
+  };
 
   constructor(res: HttpStreamTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>) {
     super(stream, remoteAddress, gate);
     this.#res = res;
-    // uWS, with onWritable set, writes out what it holds only when we write again: the first queued chunk does
-    // that; with nothing queued, the next fragment will (within a frame).
+    // With onWritable set, uWS writes out what it holds when we write again: the first queued chunk does
+    // that, or, with nothing queued, an 8-byte `free` box, so that the tail of a fragment does not wait
+    // for the next one (or for ever, if the stream pauses).
     res.onWritable(() => {
       this.#heldBytes = 0;
-      if (!this.closed && !this.#queue.empty) this.#res.cork(this.#flushQueue);
+      if (!this.closed) this.#res.cork(this.#queue.empty ? this.#nudge : this.#flushQueue);
       return true;
     });
   }

@@ -169,6 +169,8 @@ export class WsMseSession extends ViewerSession {
       rate: this.#messageRate,
     });
     const text = Buffer.from(error.message).subarray(0, MAX_CLOSE_REASON_BYTES).toString('utf8');
+    // What waits is not sent: the close frame goes now, and the references go with the queue.
+    this.#queue.clear();
     this.#ws.end(ERRORS[reason].status, text);
   }
 

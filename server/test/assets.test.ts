@@ -16,7 +16,7 @@ test('an entry preloads the chunks it imports statically, transitively, and not 
   writeFileSync(join(dir, 'chunk-CCC.js'), 'export var b=1;');
   writeFileSync(join(dir, 'chunk-LAZY.js'), 'import"/assets/chunk-DDD.js";');
   const assets = new Assets(dir);
-  assert.deepEqual(assets.modulePreloads('page.js').sort(), ['chunk-AAA.js', 'chunk-BBB.js', 'chunk-CCC.js']);
+  assert.deepEqual([...assets.modulePreloads('page.js')].sort(), ['chunk-AAA.js', 'chunk-BBB.js', 'chunk-CCC.js']);
   assert.deepEqual(assets.modulePreloads('chunk-CCC.js'), []);
   assert.deepEqual(assets.modulePreloads('missing.js'), []);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SendQueue, type QueuedMessage } from '../outputs/send-queue.ts';
+import { HttpMp4Session, type HttpStreamTransport } from '../outputs/http-mp4.ts';
 import { WsMseSession, type WsTransport } from '../outputs/ws-mse.ts';
 import type { Stream } from '../streams/stream.ts';
 import { makeFragment } from '../../test/helpers/fragments.ts';
@@ -94,4 +95,44 @@ test('a drain stops sending as soon as uWS has to hold bytes again', () => {
   };
   session.drained();
   assert.equal(socket.sent.length, before + 1, 'one message out, two still waiting');
+});
+
+/** What HttpMp4Session uses of a uWS HttpResponse: `accept` says whether the socket takes a whole chunk. */
+class FakeResponse implements HttpStreamTransport {
+  written: Uint8Array[] = [];
+  accept = true;
+  writable: ((offset: number) => boolean) | undefined;
+  write(chunk: Uint8Array): boolean {
+    this.written.push(chunk);
+    return this.accept;
+  }
+  cork(work: () => void): void {
+    work();
+  }
+  end(): void {}
+  close(): void {}
+  onWritable(handler: (offset: number) => boolean): void {
+    this.writable = handler;
+  }
+}
+
+test('a chunked MP4 viewer queues behind a chunk uWS holds, and on writable sends what waited, or an 8-byte free box to push out the tail', () => {
+  const res = new FakeResponse();
+  const session = new HttpMp4Session(res, stubStream(), '127.0.0.1');
+  session.start();
+  const key = makeFragment({ keyframe: true, bytes: 3000 });
+  res.accept = false; // the socket takes only part of the keyframe: uWS holds the rest
+  session.deliver([key], Date.now());
+  const held = res.written.length;
+  const next = makeFragment({ bytes: 3000 });
+  session.deliver([next], Date.now());
+  assert.equal(res.written.length, held, 'behind a held chunk, the next waits by reference');
+  res.accept = true;
+  res.writable!(0);
+  assert.equal(res.written.at(-1), next.bytes, 'sent on writable, in order, the stream\'s own buffer');
+  res.accept = false;
+  session.deliver([makeFragment({ bytes: 3000 })], Date.now());
+  res.accept = true;
+  res.writable!(0);
+  assert.deepEqual([...res.written.at(-1)!], [0, 0, 0, 8, 0x66, 0x72, 0x65, 0x65], 'nothing queued: a free box makes uWS write out what it holds');
 });
