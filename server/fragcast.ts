@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { BUILT_IN_CONFIG, loadConfigFile, resolveConfig, type LoadedConfig } from './config/load.ts';
 import { redactConfig, secretsOf } from './config/redact.ts';
-import { desiredStreams, gateOptions } from './config/runtime.ts';
+import { desiredStreams, gateOptions, hlsOptions } from './config/runtime.ts';
 import { watchConfigFile } from './config/watch.ts';
 import { ConfigError, FragcastError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -50,7 +50,7 @@ export interface FragcastOptions {
   readonly stats?: Partial<StatsSamplerOptions>;
   /** Node process metrics on /metrics. Default true. */
   readonly processMetrics?: boolean;
-  /** LL-HLS and its DVR window; defaults in HLS_DEFAULTS (server/outputs/hls/options.ts, docs/hls.md). */
+  /** LL-HLS and its DVR window, over the configuration's `hls` (server/outputs/hls/options.ts, docs/hls.md). */
   readonly hls?: Partial<HlsOptions>;
   /** The admin token when the configuration sets none (FRAGCAST_ADMIN_TOKEN). */
   readonly adminToken?: string | undefined;
@@ -118,7 +118,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
   const stats = new StatsSampler(registry, viewers, options.stats);
   metrics.watch({ registry, viewers, snapshots });
   // Before any stream is added: every stream gets its HLS timeline (and DVR window) from its first byte.
-  const hls = new HlsOutput(registry, options.hls ?? {}, log.child({ module: 'hls' }));
+  const hls = new HlsOutput(registry, { ...hlsOptions(startup), ...options.hls }, log.child({ module: 'hls' }));
   const assets = new Assets(options.assetsDir ?? DIST_DIR);
   if (assets.size === 0) log.error({ dir: assets.dir }, 'no client bundles found: run "npm run build" (pages will not play)');
 
@@ -149,7 +149,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
         log.error({ trigger, file, issues, err: issues ? undefined : (error as Error).message }, 'configuration reload refused; nothing changed');
         throw error;
       }
-      const needRestart = (['listen', 'log', 'ffmpeg'] as const).filter((key) => !isDeepStrictEqual(next.config[key], startup[key]));
+      const needRestart = (['listen', 'hls', 'log', 'ffmpeg'] as const).filter((key) => !isDeepStrictEqual(next.config[key], startup[key]));
       if (needRestart.length) log.warn({ keys: needRestart }, 'these settings changed and take effect at the next start of fragcast');
       current = next;
       const report = await apply(next);

@@ -111,8 +111,8 @@ export function resolveConfig(raw: unknown, file: string | undefined, env: NodeJ
     const kept = issues.filter((issue, i) => !unfilled.has(issue.path) || issues.findIndex((other) => other.path === issue.path) === i);
     throw new ConfigError(shownFile, inFileOrder(kept, raw));
   }
-  const { listen, admin, links, jwt, limits, log, ffmpeg } = top.data;
-  const config: FragcastConfig = { listen, admin, links, jwt, limits, log, ffmpeg, defaults: defaults.data, streams };
+  const { listen, admin, links, jwt, limits, hls, log, ffmpeg } = top.data;
+  const config: FragcastConfig = { listen, admin, links, jwt, limits, hls, log, ffmpeg, defaults: defaults.data, streams };
   return { config: deepFreeze(config), file, envUses: Object.freeze(envUses) };
 }
 

@@ -1,3 +1,4 @@
+import type { HlsOptions } from '../outputs/hls/options.ts';
 import type { KeyframeGateOptions } from '../outputs/keyframe-gate.ts';
 import type { BackoffOptions } from '../sources/backoff.ts';
 import type { DesiredStream } from '../streams/registry.ts';
@@ -13,6 +14,18 @@ import type { FragcastConfig, StreamConfig } from './schema.ts';
 export function gateOptions(stream: StreamConfig): KeyframeGateOptions {
   const { max_buffered, resume_buffered, max_behind } = stream.viewers;
   return { maxBufferedBytes: max_buffered, resumeBufferedBytes: resume_buffered, maxBehindMs: max_behind * 1000 };
+}
+
+export function hlsOptions(config: FragcastConfig): HlsOptions {
+  const { part_target, segment_target, window, max_memory, spill_directory, max_spill } = config.hls;
+  return {
+    partTargetSeconds: part_target,
+    segmentTargetSeconds: segment_target,
+    windowSeconds: window,
+    maxMemoryBytes: max_memory,
+    spillDir: spill_directory,
+    maxSpillBytes: max_spill,
+  };
 }
 
 export function backoffOptions(stream: StreamConfig): BackoffOptions {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ORIGIN_PATTERN } from '../http/cors.ts';
+import { HLS_DEFAULTS } from '../outputs/hls/options.ts';
 import { KEYFRAME_GATE_DEFAULTS } from '../outputs/keyframe-gate.ts';
 import { BACKOFF_DEFAULTS } from '../sources/backoff.ts';
 import { GOP_CACHE_DEFAULTS } from '../streams/gop-cache.ts';
@@ -346,6 +347,23 @@ export const topSchema = z.strictObject({
       viewer_messages: integer(1, 10_000).default(20),
     })
     .prefault({}),
+  /** LL-HLS and its DVR window, for every stream (outputs/hls/options.ts, docs/hls.md). Read at startup. */
+  hls: z
+    .strictObject({
+      part_target: duration(0.05, 2).default(HLS_DEFAULTS.partTargetSeconds),
+      segment_target: integer(1, 30).default(HLS_DEFAULTS.segmentTargetSeconds),
+      window: duration(4, 86_400).default(HLS_DEFAULTS.windowSeconds),
+      max_memory: size(4 * MIB, 64 * GIB).default(HLS_DEFAULTS.maxMemoryBytes),
+      spill_directory: z.string().min(1).optional(),
+      max_spill: size(0, 16 * 1024 * GIB).default(HLS_DEFAULTS.maxSpillBytes),
+    })
+    .check((ctx) => {
+      const { part_target: part, segment_target: segment, window } = ctx.value;
+      if (part * 2 > segment) ctx.issues.push({ code: 'custom', input: ctx.value, path: ['part_target'], message: `must be at most half of segment_target (${segment} s)` });
+      // RFC 8216bis §6.2.2: a live playlist never gets shorter than three target durations (and a fourth is being made).
+      if (window < 4 * segment) ctx.issues.push({ code: 'custom', input: ctx.value, path: ['window'], message: `must be at least 4 × segment_target (${4 * segment} s)` });
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info'),
@@ -380,6 +398,7 @@ export interface FragcastConfig {
   readonly links: Readonly<Top['links']>;
   readonly jwt: Readonly<NonNullable<Top['jwt']>> | undefined;
   readonly limits: Readonly<Top['limits']>;
+  readonly hls: Readonly<Top['hls']>;
   readonly log: Readonly<Top['log']>;
   readonly ffmpeg: Readonly<Top['ffmpeg']>;
   readonly defaults: StreamSettings;

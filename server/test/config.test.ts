@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { parseConfigText, type LoadedConfig } from '../config/load.ts';
 import { redactConfig, secretsOf } from '../config/redact.ts';
 import { ffmpegSourceArgs, planCodecs, type FfmpegInputConfig } from '../sources/config-args.ts';
+import { hlsOptions } from '../config/runtime.ts';
 import { ConfigError } from '../errors.ts';
 import { ROOT } from '../../test/helpers/fixtures.ts';
 
@@ -283,4 +284,28 @@ test('every example in config/ is valid, and docs/config.md documents every key'
   const missing = [...keys].filter((key) => !new RegExp(`\`([a-z_]+\\.)*${key}\``).test(doc));
   assert.deepEqual(missing, [], 'keys missing from docs/config.md');
   assert.ok(keys.size > 40, `${keys.size} keys checked`);
+});
+
+test('hls: the DVR window and parts from the file, with units; rules between keys are reported at their key', () => {
+  const { config } = load(`
+hls: { part_target: 100ms, segment_target: 1, window: 30s, max_memory: 8MiB, spill_directory: /var/tmp/fragcast-hls }
+streams: {}
+`);
+  assert.deepEqual(hlsOptions(config), {
+    partTargetSeconds: 0.1,
+    segmentTargetSeconds: 1,
+    windowSeconds: 30,
+    maxMemoryBytes: 8 * 1024 * 1024,
+    spillDir: '/var/tmp/fragcast-hls',
+    maxSpillBytes: 4 * 1024 * 1024 * 1024,
+  });
+  assert.equal(hlsOptions(load('streams: {}').config).windowSeconds, 120, 'the default window');
+  assert.deepEqual(problems(`
+hls: { window: 3s, max_memory: 1MiB }
+streams: {}
+`), ['hls.window: must be from 4s to 86400s, got "3s"', 'hls.max_memory: must be from 4MiB to 64GiB, got "1MiB"']);
+  assert.deepEqual(problems(`
+hls: { part_target: 1.5s, segment_target: 2, window: 4s }
+streams: {}
+`), ['hls.part_target: must be at most half of segment_target (2 s)', 'hls.window: must be at least 4 × segment_target (8 s)']);
 });
