@@ -2,7 +2,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
-import { SendQueue, type QueuedMessage } from './send-queue.ts';
+import { SendQueue } from './send-queue.ts';
 import { ViewerSession } from './viewer-session.ts';
 
 /** The part of a uWS HttpResponse this output uses, after the status and headers are written. */
@@ -42,11 +42,10 @@ export const LIVE_MP4_HEADERS: readonly (readonly [string, string])[] = Object.f
 export class HttpMp4Session extends ViewerSession {
   readonly output = 'http-mp4' as const;
   readonly #res: HttpStreamTransport;
-  readonly #queue = new SendQueue();
   /** Bytes of the chunk uWS is holding since a write returned false; 0 when the socket took everything. */
   #heldBytes = 0;
-  readonly #writeQueued = (chunk: QueuedMessage): boolean => this.#write(chunk as Buffer);
-  readonly #flushQueue = (): void => this.#queue.flush(this.#writeQueued);
+  readonly #queue = new SendQueue({ heldBytes: () => this.#heldBytes, send: (chunk) => this.#write(chunk as Buffer) });
+  readonly #flushQueue = (): void => this.#queue.flush();
   readonly #nudge = (): void => {
     this.#write(FREE_BOX);
   };
@@ -65,7 +64,7 @@ export class HttpMp4Session extends ViewerSession {
   }
 
   protected bufferedBytes(): number {
-    return this.#heldBytes + this.#queue.bytes;
+    return this.#queue.bytes;
   }
 
   protected corked(work: () => void): void {
@@ -73,12 +72,12 @@ export class HttpMp4Session extends ViewerSession {
   }
 
   protected write(fragment: Fragment): void {
-    this.#send(fragment.bytes);
+    this.#queue.send(fragment.bytes);
   }
 
   protected writeInit(init: InitRecord): boolean {
     if (this.sentGeneration !== 0) return false;
-    this.#send(init.bytes);
+    this.#queue.send(init.bytes);
     return true;
   }
 
@@ -88,11 +87,6 @@ export class HttpMp4Session extends ViewerSession {
       if (reason === 'VIEWER_TOO_SLOW') this.#res.close();
       else this.#res.end();
     });
-  }
-
-  #send(bytes: Buffer): void {
-    if (this.#heldBytes === 0 && this.#queue.empty) this.#write(bytes);
-    else this.#queue.push(bytes);
   }
 
   /** Returns whether the socket took the whole chunk. */

@@ -1,10 +1,19 @@
 /** A message for a viewer: a string goes as a WebSocket text message, a Buffer as bytes. */
 export type QueuedMessage = Buffer | string;
 
+/** The transport under a SendQueue: one viewer's connection. */
+export interface Outlet {
+  /** Bytes the transport holds for this connection because the socket has not taken them yet. */
+  heldBytes(): number;
+  /** Hands a message to the transport. False: the socket took only part of it, and the transport holds the rest. */
+  send(message: QueuedMessage): boolean;
+}
+
 /**
- * What a viewer's connection could not take yet, in order: references to the
- * buffers the stream already holds (a fragment is one buffer shared by every
- * viewer), sent as the connection drains.
+ * Sends a viewer's messages in order, holding back what its connection
+ * cannot take yet: references to the buffers the stream already holds (a
+ * fragment is one buffer shared by every viewer), sent as the connection
+ * drains.
  *
  * Why not let uWS buffer it: uWS copies whatever the socket does not accept
  * into a buffer of that connection's own, so a viewer 1 MiB behind cost 1 MiB
@@ -14,37 +23,49 @@ export type QueuedMessage = Buffer | string;
  * pins are the ones the GOP cache and the other viewers share.
  */
 export class SendQueue {
+  readonly #outlet: Outlet;
   #items: (QueuedMessage | undefined)[] = [];
   #head = 0;
-  #bytes = 0;
+  #queuedBytes = 0;
 
-  /** Bytes waiting (a string counts its length: control messages are ASCII JSON). */
-  get bytes(): number {
-    return this.#bytes;
+  constructor(outlet: Outlet) {
+    this.#outlet = outlet;
   }
 
+  /** Bytes not yet taken by the socket: what the transport holds and what waits here (a string counts its length: control messages are ASCII JSON). */
+  get bytes(): number {
+    return this.#outlet.heldBytes() + this.#queuedBytes;
+  }
+
+  /** Nothing waits here (the transport may still hold part of a message). */
   get empty(): boolean {
     return this.#head === this.#items.length;
   }
 
-  push(message: QueuedMessage): void {
+  /** Straight to the transport when nothing waits and it holds nothing; else behind what waits. */
+  send(message: QueuedMessage): void {
+    if (this.empty && this.#outlet.heldBytes() === 0) {
+      this.#outlet.send(message);
+      return;
+    }
     this.#items.push(message);
-    this.#bytes += message.length;
+    this.#queuedBytes += message.length;
   }
 
   /**
-   * Hands the waiting messages to `send`, oldest first, until it returns
-   * false: the transport had to buffer that one, so the rest wait for the
-   * next drain.
+   * The connection drained: once the transport holds nothing, hands over
+   * what waits, oldest first, until the socket takes only part of a message
+   * (the rest wait for the next drain).
    */
-  flush(send: (message: QueuedMessage) => boolean): void {
+  flush(): void {
+    if (this.#outlet.heldBytes() > 0) return;
     const items = this.#items;
     while (this.#head < items.length) {
       const message = items[this.#head]!;
       // Let go of the reference at once: the queue must not pin what has gone out.
       items[this.#head++] = undefined;
-      this.#bytes -= message.length;
-      if (!send(message)) break;
+      this.#queuedBytes -= message.length;
+      if (!this.#outlet.send(message)) break;
     }
     if (this.#head === items.length) {
       this.#items = [];
@@ -55,9 +76,10 @@ export class SendQueue {
     }
   }
 
+  /** Drops what waits (the connection is ending). */
   clear(): void {
     this.#items = [];
     this.#head = 0;
-    this.#bytes = 0;
+    this.#queuedBytes = 0;
   }
 }

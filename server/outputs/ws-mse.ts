@@ -5,7 +5,7 @@ import { describeMarker, type Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
 import { TokenBucket } from '../token-bucket.ts';
-import { SendQueue, type QueuedMessage } from './send-queue.ts';
+import { SendQueue } from './send-queue.ts';
 import { ViewerSession } from './viewer-session.ts';
 
 /** The part of a uWS WebSocket this output uses (uWS's WebSocket satisfies it; tests may pass a fake). */
@@ -73,17 +73,20 @@ export class WsMseSession extends ViewerSession {
   readonly #messageRate: number;
   /** The messages it may send: that rate, VIEWER_MESSAGE_WINDOW_SECONDS deep. */
   readonly #messageAllowance: TokenBucket;
-  readonly #queue = new SendQueue();
-  /** One function for every flush, bound once: drained() runs per viewer per writable event. */
-  readonly #sendQueued = (message: QueuedMessage): boolean => {
-    this.#ws.send(message, typeof message !== 'string');
-    return this.#ws.getBufferedAmount() === 0;
-  };
-  readonly #flushQueue = (): void => this.#queue.flush(this.#sendQueued);
+  readonly #queue: SendQueue;
+  /** Bound once: drained() runs per viewer per writable event. */
+  readonly #flushQueue = (): void => this.#queue.flush();
 
   constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, messagesPerSecond = 20) {
     super(stream, remoteAddress, gate);
     this.#ws = ws;
+    this.#queue = new SendQueue({
+      heldBytes: () => ws.getBufferedAmount(),
+      send: (message) => {
+        ws.send(message, typeof message !== 'string');
+        return ws.getBufferedAmount() === 0;
+      },
+    });
     this.#messageRate = messagesPerSecond;
     this.#messageAllowance = new TokenBucket(messagesPerSecond, messagesPerSecond * VIEWER_MESSAGE_WINDOW_SECONDS);
   }
@@ -134,12 +137,12 @@ export class WsMseSession extends ViewerSession {
    * its own write-out): once uWS holds nothing, what waited goes out.
    */
   drained(): void {
-    if (this.closed || this.#queue.empty || this.#ws.getBufferedAmount() > 0) return;
+    if (this.closed || this.#queue.empty) return;
     this.#ws.cork(this.#flushQueue);
   }
 
   protected bufferedBytes(): number {
-    return this.#ws.getBufferedAmount() + this.#queue.bytes;
+    return this.#queue.bytes;
   }
 
   protected corked(work: () => void): void {
@@ -147,13 +150,13 @@ export class WsMseSession extends ViewerSession {
   }
 
   protected write(fragment: Fragment): void {
-    if (fragment.keyframe) this.#send(keyframeStamp(fragment));
-    this.#send(fragment.bytes);
+    if (fragment.keyframe) this.#queue.send(keyframeStamp(fragment));
+    this.#queue.send(fragment.bytes);
   }
 
   protected writeInit(init: InitRecord): boolean {
     this.#sendJson(describeInit(this.stream, init));
-    this.#send(init.bytes);
+    this.#queue.send(init.bytes);
     return true;
   }
 
@@ -175,12 +178,6 @@ export class WsMseSession extends ViewerSession {
   }
 
   #sendJson(message: ServerMessage): void {
-    this.#send(JSON.stringify(message));
-  }
-
-  /** Straight to the socket when nothing waits and it has no backpressure; else behind what waits. */
-  #send(message: QueuedMessage): void {
-    if (this.#queue.empty && this.#ws.getBufferedAmount() === 0) this.#ws.send(message, typeof message !== 'string');
-    else this.#queue.push(message);
+    this.#queue.send(JSON.stringify(message));
   }
 }

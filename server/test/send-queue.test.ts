@@ -7,23 +7,42 @@ import type { Stream } from '../streams/stream.ts';
 import { makeFragment } from '../../test/helpers/fragments.ts';
 
 test('a send queue hands its messages over in order, stops where the transport buffers, and counts what waits', () => {
-  const queue = new SendQueue();
+  // The transport: `held` bytes not yet taken by the socket; `takes` messages it will take whole.
+  let held = 0;
+  let takes = Infinity;
+  const sent: QueuedMessage[] = [];
+  const queue = new SendQueue({
+    heldBytes: () => held,
+    send: (message) => {
+      sent.push(message);
+      if (--takes >= 0) return true;
+      held = 10;
+      return false;
+    },
+  });
+  const first = Buffer.alloc(50);
+  queue.send(first);
+  assert.equal(sent[0], first, 'nothing held, nothing waiting: straight to the transport');
+  held = 10; // the socket stopped taking: the transport holds 10 bytes
   const a = Buffer.alloc(100);
   const b = Buffer.alloc(200);
-  queue.push(a);
-  queue.push('{"type":"skip"}');
-  queue.push(b);
-  assert.equal(queue.bytes, 315);
-  const sent: QueuedMessage[] = [];
-  queue.flush((message) => {
-    sent.push(message);
-    return sent.length < 2;
-  });
-  assert.deepEqual([...sent], [a, '{"type":"skip"}'], 'stopped after the message the transport had to buffer');
-  assert.equal(queue.bytes, 200);
+  queue.send(a);
+  queue.send('{"type":"skip"}');
+  queue.send(b);
+  assert.equal(sent.length, 1);
+  assert.equal(queue.bytes, 325, 'held by the transport and waiting here');
+  queue.flush();
+  assert.equal(sent.length, 1, 'no flush while the transport still holds bytes');
+  held = 0;
+  takes = 1;
+  queue.flush();
+  assert.deepEqual(sent.slice(1), [a, '{"type":"skip"}'], 'stopped after the message the transport had to buffer');
+  assert.equal(queue.bytes, 210);
   assert.equal(queue.empty, false);
-  queue.flush((message) => sent.push(message) > 0);
-  assert.equal(sent[2], b, 'the very buffer, not a copy');
+  held = 0;
+  takes = Infinity;
+  queue.flush();
+  assert.equal(sent[3], b, 'the very buffer, not a copy');
   assert.equal(queue.empty, true);
   assert.equal(queue.bytes, 0);
 });
