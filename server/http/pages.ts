@@ -65,9 +65,15 @@ const STYLE = `
   .markers ol { margin: 0; padding-left: 20px; } .markers li { margin: 4px 0; } .markers time { color: #9aa3ad; font-variant-numeric: tabular-nums; }
 `;
 
-/** `script` is the page's module; `preloads` the chunks it imports (Assets.modulePreloads), fetched beside it. */
-function layout(title: string, body: string, script: string, preloads: readonly string[] = []): string {
-  const links = preloads.map((chunk) => `<link rel="modulepreload" href="/assets/${escapeHtml(chunk)}">\n`).join('');
+/** What a page needs of the client bundles (server/http/assets.ts). */
+export interface PageAssets {
+  /** The chunks a page module imports statically. */
+  modulePreloads(entry: string): readonly string[];
+}
+
+/** `script` is the page's module; the chunks it imports (from `assets`) are named for the browser to fetch beside it. */
+function layout(title: string, body: string, script: string, assets: PageAssets | undefined): string {
+  const links = (assets?.modulePreloads(script) ?? []).map((chunk) => `<link rel="modulepreload" href="/assets/${escapeHtml(chunk)}">\n`).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -149,14 +155,14 @@ export function streamCard(s: StreamSummary, origin: string): string {
 </article>`;
 }
 
-/** `origin` is the scheme and host this page was asked for (shown in the embed snippets); `preloads`: see layout(). */
-export function homePage(streams: readonly StreamSummary[], origin: string, preloads: readonly string[] = []): string {
+/** `origin` is the scheme and host this page was asked for (shown in the embed snippets); `assets`: see layout(). */
+export function homePage(streams: readonly StreamSummary[], origin: string, assets?: PageAssets): string {
   const cards = streams.length ? streams.map((s) => streamCard(s, origin)).join('\n') : '<p class="empty">No streams are configured.</p>';
-  return layout('fragcast', `<main><section id="streams" class="cards">\n${cards}\n</section></main>`, 'home-page.js', preloads);
+  return layout('fragcast', `<main><section id="streams" class="cards">\n${cards}\n</section></main>`, 'home-page.js', assets);
 }
 
 /** The stats page: charts and the sessions table, filled by its script from /api/stats. */
-export function statsPage(preloads: readonly string[] = []): string {
+export function statsPage(assets?: PageAssets): string {
   const chart = (id: string, title: string): string =>
     `<figure class="chart" id="chart-${id}"><figcaption><span>${title}</span><span data-role="now"></span></figcaption><svg role="img" aria-label="${title}"></svg><div class="legend"></div></figure>`;
   return layout(
@@ -177,7 +183,7 @@ ${chart('rss', 'Resident memory')}
 <tbody><tr><td colspan="9" class="empty">Loading…</td></tr></tbody></table>
 </main>`,
     'stats-page.js',
-    preloads,
+    assets,
   );
 }
 
@@ -192,7 +198,7 @@ const MODE_LABELS: Record<PageMode, string> = { auto: 'Auto', ws: 'WebSocket (MS
  * and the markers. `markers` is the URL of the stream's markers (with the viewer's credential, like
  * the links of `stream`).
  */
-export function playerPage(stream: StreamSummary, markers: string, mode: PageMode = 'auto', preloads: readonly string[] = []): string {
+export function playerPage(stream: StreamSummary, markers: string, mode: PageMode = 'auto', assets?: PageAssets): string {
   const name = escapeHtml(stream.name);
   const radios = PAGE_MODES.map((value) => `<label><input type="radio" name="mode" value="${value}"${value === mode ? ' checked' : ''}> ${MODE_LABELS[value]}</label>`).join('\n    ');
   return layout(
@@ -215,6 +221,6 @@ export function playerPage(stream: StreamSummary, markers: string, mode: PageMod
 <p class="links">Also: <a href="${escapeHtml(stream.links.mp4)}">live.mp4</a> (VLC, ffplay, &lt;video src&gt;) · <a href="${escapeHtml(stream.links.hls)}">index.m3u8</a> (LL-HLS: Safari, hls.js, ffmpeg) · WebSocket <code>${escapeHtml(stream.links.ws)}</code></p>
 </main>`,
     'player-page.js',
-    preloads,
+    assets,
   );
 }

@@ -26,7 +26,7 @@ test('the built player page names its chunks as modulepreload links beside its m
   const preloads = assets.modulePreloads('player-page.js');
   assert.ok(preloads.length > 0, 'the built player page imports at least one shared chunk (run npm run build)');
   const summary = { name: 'cam', links: { player: '/streams/cam', ws: '/streams/cam/ws', mp4: '/streams/cam/live.mp4', hls: '/streams/cam/index.m3u8' } };
-  const html = playerPage(summary as Parameters<typeof playerPage>[0], '/api/streams/cam/markers', 'auto', preloads);
+  const html = playerPage(summary as Parameters<typeof playerPage>[0], '/api/streams/cam/markers', 'auto', assets);
   const head = html.slice(0, html.indexOf('</head>'));
   assert.match(head, /<script type="module" src="\/assets\/player-page\.js"><\/script>/);
   for (const chunk of preloads) assert.ok(head.includes(`<link rel="modulepreload" href="/assets/${chunk}">`), chunk);

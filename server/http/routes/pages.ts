@@ -10,7 +10,7 @@ export function pageRoutes(router: Router, ctx: HttpContext): void {
   // Lists the streams this visitor may watch: a private stream is not shown to strangers, not even its name.
   router.route('get', '/', (res, req) => {
     const streams = [...registry.entries()].filter((entry) => ctx.access.mayView(res, req, entry.stream.name)).map((entry) => summarizeStream(entry, viewers, ctx.hls));
-    sendBody(res, 200, 'text/html; charset=utf-8', homePage(streams, originOf(req, 'HOST'), ctx.assets.modulePreloads('home-page.js')), PAGE_HEADERS);
+    sendBody(res, 200, 'text/html; charset=utf-8', homePage(streams, originOf(req, 'HOST'), ctx.assets), PAGE_HEADERS);
   });
 
   router.route('get', '/streams/:name', (res, req) => {
@@ -22,6 +22,6 @@ export function pageRoutes(router: Router, ctx: HttpContext): void {
     const markers = `/api/streams/${stream.name}/markers${query ? `?${query}` : ''}`;
     const asked = new URLSearchParams(req.getQuery() ?? '').get('mode');
     const mode = PAGE_MODES.find((known) => known === asked) ?? 'auto';
-    sendBody(res, 200, 'text/html; charset=utf-8', playerPage({ ...summary, links: linksWith(summary.links, query) }, markers, mode, ctx.assets.modulePreloads('player-page.js')), PAGE_HEADERS);
+    sendBody(res, 200, 'text/html; charset=utf-8', playerPage({ ...summary, links: linksWith(summary.links, query) }, markers, mode, ctx.assets), PAGE_HEADERS);
   });
 }
