@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ORIGIN_PATTERN } from '../http/cors.ts';
-import { HLS_DEFAULTS } from '../outputs/hls/options.ts';
+import { HLS_DEFAULTS, hlsDurationProblems } from '../outputs/hls/options.ts';
 import { KEYFRAME_GATE_DEFAULTS } from '../outputs/keyframe-gate.ts';
 import { BACKOFF_DEFAULTS } from '../sources/backoff.ts';
 import { GOP_CACHE_DEFAULTS } from '../streams/gop-cache.ts';
@@ -359,9 +359,9 @@ export const topSchema = z.strictObject({
     })
     .check((ctx) => {
       const { part_target: part, segment_target: segment, window } = ctx.value;
-      if (part * 2 > segment) ctx.issues.push({ code: 'custom', input: ctx.value, path: ['part_target'], message: `must be at most half of segment_target (${segment} s)` });
-      // RFC 8216bis §6.2.2: a live playlist never gets shorter than three target durations (and a fourth is being made).
-      if (window < 4 * segment) ctx.issues.push({ code: 'custom', input: ctx.value, path: ['window'], message: `must be at least 4 × segment_target (${4 * segment} s)` });
+      for (const { option, message } of hlsDurationProblems(part, segment, window, 'segment_target')) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, path: [option === 'part' ? 'part_target' : 'window'], message });
+      }
     })
     .prefault({}),
   log: z
