@@ -74,6 +74,10 @@ abstract class Viewer {
   bytes = 0;
   #budget = 0;
   #budgetAt = 0;
+  /** The HTTP response head so far, or undefined once it has passed. */
+  #responseHead: Buffer | undefined;
+  /** The status the server must answer with: '101' for the WebSocket upgrade, '200' for the chunked stream. */
+  protected abstract readonly okStatus: string;
 
   constructor(readonly index: number) {}
 
@@ -81,6 +85,7 @@ abstract class Viewer {
     const socket = connect(options.port, options.host);
     this.socket = socket;
     socket.setNoDelay(true);
+    this.#responseHead = Buffer.alloc(0);
     this.reset();
     let wasConnected = false;
     socket.once('connect', () => {
@@ -94,7 +99,8 @@ abstract class Viewer {
       }
     });
     socket.on('data', (chunk: Buffer) => {
-      this.consume(chunk);
+      const body = this.#afterHead(chunk);
+      if (body?.length) this.consume(body);
       if (options.readBytesPerSecond > 0) this.#throttle(socket, chunk.length);
     });
     socket.once('error', () => errors++);
@@ -105,6 +111,24 @@ abstract class Viewer {
       }
       if (!stopping && options.lifeMs) setTimeout(() => this.open(), 10);
     });
+  }
+
+  /** Strips the response head: the body bytes of `chunk`, or undefined while the head is incomplete, or when its status is not okStatus (the socket is closed). */
+  #afterHead(chunk: Buffer): Buffer | undefined {
+    if (!this.#responseHead) return chunk;
+    const buffered = this.#responseHead.length ? Buffer.concat([this.#responseHead, chunk]) : chunk;
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end < 0) {
+      this.#responseHead = buffered;
+      return undefined;
+    }
+    if (!buffered.toString('latin1', 0, 12).includes(this.okStatus)) {
+      errors++;
+      this.socket?.destroy();
+      return undefined;
+    }
+    this.#responseHead = undefined;
+    return buffered.subarray(end + 4);
   }
 
   /** Token bucket: pause the socket until the viewer has "earned" the bytes it just read. */
@@ -137,12 +161,14 @@ abstract class Viewer {
 
   abstract request(): string;
   abstract reset(): void;
+  /** Body bytes, after the response head. */
   abstract consume(chunk: Buffer): void;
 }
 
 /** Reads server frames (unmasked, RFC 6455 §5.2); answers pings; counts binary payloads. */
 class WsViewer extends Viewer {
-  #handshake = true;
+  protected readonly okStatus = '101';
+  /** A frame header split across reads. */
   #header: Buffer = Buffer.alloc(0);
   #remaining = 0;
   #opcode = 0;
@@ -156,29 +182,12 @@ class WsViewer extends Viewer {
   }
 
   reset(): void {
-    this.#handshake = true;
     this.#header = Buffer.alloc(0);
     this.#remaining = 0;
   }
 
   consume(chunk: Buffer): void {
     let at = 0;
-    if (this.#handshake) {
-      const buffered = Buffer.concat([this.#header, chunk]);
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) {
-        this.#header = buffered;
-        return;
-      }
-      if (!buffered.toString('latin1', 0, 12).includes('101')) {
-        errors++;
-        this.socket?.destroy();
-        return;
-      }
-      this.#handshake = false;
-      this.#header = Buffer.alloc(0);
-      chunk = buffered.subarray(end + 4);
-    }
     while (at < chunk.length) {
       if (this.#remaining === 0 && !this.#inFrame) {
         // Accumulate a header: 2 bytes, + 2 or 8 of extended length.
@@ -240,7 +249,7 @@ class WsViewer extends Viewer {
 
 /** Reads a chunked HTTP body (RFC 9112 §7.1) and walks the MP4 boxes inside it. */
 class HttpViewer extends Viewer {
-  #head = true;
+  protected readonly okStatus = '200';
   #buffer: Buffer = Buffer.alloc(0);
   #chunkLeft = 0;
   #boxLeft = 0;
@@ -252,7 +261,6 @@ class HttpViewer extends Viewer {
   }
 
   reset(): void {
-    this.#head = true;
     this.#buffer = Buffer.alloc(0);
     this.#chunkLeft = 0;
     this.#boxLeft = 0;
@@ -261,22 +269,8 @@ class HttpViewer extends Viewer {
   }
 
   consume(chunk: Buffer): void {
-    let data: Buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
+    const data: Buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
     this.#buffer = Buffer.alloc(0);
-    if (this.#head) {
-      const end = data.indexOf('\r\n\r\n');
-      if (end < 0) {
-        this.#buffer = data;
-        return;
-      }
-      if (!data.toString('latin1', 0, 12).includes('200')) {
-        errors++;
-        this.socket?.destroy();
-        return;
-      }
-      this.#head = false;
-      data = data.subarray(end + 4);
-    }
     let at = 0;
     while (at < data.length) {
       if (this.#chunkLeft === 0) {
