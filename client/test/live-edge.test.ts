@@ -138,30 +138,34 @@ test('autoplay refused with sound: it plays muted and says so; refused even mute
   assert.match(strict.errors[0]!.message, /even muted: a click will start it/);
 });
 
+/** Started, playing, and settled on the 0.3 s target. */
+function settledEdge(): ReturnType<typeof edge> {
+  const started = edge();
+  started.video.ranges = [[0, 1]];
+  started.edge.steer(false);
+  started.video.paused = false;
+  started.video.currentTime = 0.7;
+  started.edge.steer(false);
+  return started;
+}
+
 test('a stall after the start raises the target it steers to; one while starting does not', () => {
   const { video, edge: live } = edge();
   video.ranges = [[0, 1]];
   live.steer(false);
   live.stalled();
   assert.equal(live.figures.targetLatency, 0.3, 'still settling: the start stalls by nature');
-  video.paused = false;
-  video.currentTime = 0.7;
-  live.steer(false);
-  assert.equal(live.figures.targetLatency, 0.3);
-  live.stalled();
-  assert.equal(live.figures.targetLatency, 0.4, 'a stall in steady play: 0.1 s more');
-  video.ranges = [[0, 1.1]];
-  live.steer(false);
-  assert.equal(video.playbackRate, 1, '0.4 s ahead is on the raised target');
+  const settled = settledEdge();
+  assert.equal(settled.edge.figures.targetLatency, 0.3);
+  settled.edge.stalled();
+  assert.equal(settled.edge.figures.targetLatency, 0.4, 'a stall in steady play: 0.1 s more');
+  settled.video.ranges = [[0, 1.1]];
+  settled.edge.steer(false);
+  assert.equal(settled.video.playbackRate, 1, '0.4 s ahead is on the raised target');
 });
 
 test('waiting during a seek (a jump, the LIVE badge) is not a stall: the target stays', () => {
-  const { video, edge: live } = edge();
-  video.ranges = [[0, 1]];
-  live.steer(false);
-  video.paused = false;
-  video.currentTime = 0.7;
-  live.steer(false);
+  const { video, edge: live } = settledEdge();
   video.seeking = true;
   live.stalled();
   assert.equal(live.figures.targetLatency, 0.3);

@@ -6,15 +6,14 @@ import { FFMPEG_QUIET_ARGS, FMP4_STDOUT_ARGS } from '../sources/ffmpeg-args.ts';
 import { FfmpegSource } from '../sources/ffmpeg-source.ts';
 import { loopSourcePath } from '../../test/helpers/fixtures.ts';
 import { parsePlaylist, type ParsedPlaylist } from '../../test/helpers/m3u8.ts';
-import { addLoopStream, silentLogger, startTestServer, streamReady, waitFor, type TestServer } from '../../test/helpers/server.ts';
+import { addLoopStream, silentLogger, startDemoServer, type TestServer, waitFor } from '../../test/helpers/server.ts';
 import { WsViewer } from '../../test/helpers/ws-viewer.ts';
 
 const run = promisify(execFile);
 let server: TestServer;
 
 before(async () => {
-  server = await startTestServer(undefined);
-  await streamReady(server.registry.get('demo')!);
+  server = await startDemoServer();
 });
 after(() => server.close());
 

@@ -4,14 +4,13 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { FfmpegSource } from '../sources/ffmpeg-source.ts';
 import { topLevelBoxes } from '../../test/helpers/boxes.ts';
-import { startTestServer, streamReady, waitFor, type TestServer } from '../../test/helpers/server.ts';
+import { startDemoServer, type TestServer, waitFor } from '../../test/helpers/server.ts';
 
 const run = promisify(execFile);
 let server: TestServer;
 
 before(async () => {
-  server = await startTestServer(undefined);
-  await streamReady(server.registry.get('demo')!);
+  server = await startDemoServer();
 });
 after(() => server.close());
 

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parsePrometheus, sampleValue, scrape, type Sample } from '../../test/helpers/prometheus.ts';
-import { startTestServer, streamReady, waitFor, type TestServer } from '../../test/helpers/server.ts';
+import { startDemoServer, type TestServer, waitFor } from '../../test/helpers/server.ts';
 import { WsViewer } from '../../test/helpers/ws-viewer.ts';
 
 let server: TestServer;
 
 before(async () => {
-  server = await startTestServer(undefined);
-  await streamReady(server.registry.get('demo')!);
+  server = await startDemoServer();
   await waitFor('a complete GOP (for the bitrate)', () => server.registry.get('demo')!.cache.lastComplete);
 });
 after(() => server.close());

@@ -8,14 +8,13 @@ import WebSocket from 'ws';
 import { CloseCodes } from '../protocol.ts';
 import { FfmpegSource } from '../sources/ffmpeg-source.ts';
 import { topLevelBoxes } from '../../test/helpers/boxes.ts';
-import { silentLogger, startTestServer, streamReady, waitFor, type TestServer } from '../../test/helpers/server.ts';
+import { silentLogger, startDemoServer, type TestServer, waitFor } from '../../test/helpers/server.ts';
 import { WsViewer } from '../../test/helpers/ws-viewer.ts';
 
 let server: TestServer;
 
 before(async () => {
-  server = await startTestServer(undefined);
-  await streamReady(server.registry.get('demo')!);
+  server = await startDemoServer();
 });
 after(() => server.close());
 

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { BLOCKED_WEBSOCKET, launchChromium } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/fixtures.ts';
 import { parsePlaylist } from '../helpers/m3u8.ts';
-import { startTestServer, streamReady, waitFor, type TestServer } from '../helpers/server.ts';
+import { startDemoServer, type TestServer, waitFor } from '../helpers/server.ts';
 
 interface PageStats {
   mode: string;
@@ -17,8 +17,7 @@ let server: TestServer;
 let browser: Browser;
 
 before(async () => {
-  server = await startTestServer(undefined);
-  await streamReady(server.registry.get('demo')!);
+  server = await startDemoServer();
   browser = await launchChromium();
 });
 after(async () => {

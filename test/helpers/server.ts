@@ -30,6 +30,13 @@ export async function startTestServer(t: TestContext | undefined, options: Parti
   return Object.assign(fragcast, { http: `http://127.0.0.1:${fragcast.port}`, ws: `ws://127.0.0.1:${fragcast.port}` });
 }
 
+/** A fragcast with its built-in demo stream ready to watch, for the tests of a file to share; the caller closes it. */
+export async function startDemoServer(): Promise<TestServer> {
+  const server = await startTestServer(undefined);
+  await streamReady(server.registry.get('demo')!);
+  return server;
+}
+
 /** Polls `check` every 20 ms until it returns a truthy value, or fails after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | false | null, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
