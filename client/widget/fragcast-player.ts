@@ -283,8 +283,9 @@ export class FragcastPlayerElement extends HTMLElement {
    * fast start arrives after the first frame anyway (150-500 ms for a
    * 1280-wide snapshot, against ~300 ms to the first frame). No native
    * controls yet: Chromium builds them (a UA stylesheet, a dozen SVG icons)
-   * on the main thread right when the player starts; deferring them took
-   * `npm run bench -- ttff` from 337-347 ms to 302-309 ms p50.
+   * on the main thread right when the player starts. Deferring both took
+   * `npm run bench -- ttff --clients 20` from 360-410 ms to 302-343 ms p50
+   * (three runs of each build, taking turns).
    */
   #beginQuietStart(): void {
     if (!this.#config.autoplay || this.#everPlayed) return;
