@@ -81,7 +81,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
 
   /** Starts playing. Fatal errors (no way to play HLS) are emitted, not thrown. */
   load(): void {
-    this.#firstFrame.loadStarted();
+    this.#firstFrame.loadStarted(this.#video);
     this.#video.addEventListener('playing', this.#onPlaying);
     this.#video.addEventListener('waiting', this.#onWaiting);
     this.#timers.push(setInterval(() => this.emit(PlayerEvent.LATENCY, this.stats), 500));
@@ -292,7 +292,7 @@ export class HlsPlayer extends Emitter<PlayerEventMap> {
   }
 
   readonly #onPlaying = (): void => {
-    this.#firstFrame.frameShown();
+    this.#firstFrame.playing();
     this.#failures = 0;
     this.emit(PlayerEvent.PLAYING, {});
   };

@@ -14,18 +14,30 @@ export function videoFigures(video: HTMLVideoElement): Pick<PlayerStats, 'droppe
   };
 }
 
-/** Time to first frame, as every player mode reports it: from load() to the first frame shown. */
+/**
+ * Time to first frame, as every player mode reports it: from load() to the
+ * first frame the element presents, at requestVideoFrameCallback's expected
+ * display time. Where the browser has no such callback, `playing` stands in.
+ * The callback is the evidence itself: at the first frame of a start (the
+ * seek to the live edge still completing) readyState can read
+ * HAVE_METADATA, and waiting for the next frame past it reported 50-110 ms
+ * late in headless Chromium.
+ */
 export class FirstFrameClock {
   #loadStartedAt = 0;
   #firstFrameAt: number | undefined;
+  #watchesFrames = false;
 
-  loadStarted(): void {
+  /** The player's load() on `video`: the clock starts, and watches for the element's first frame. */
+  loadStarted(video: HTMLVideoElement): void {
     this.#loadStartedAt = performance.now();
+    this.#watchesFrames = typeof video.requestVideoFrameCallback === 'function';
+    if (this.#watchesFrames) video.requestVideoFrameCallback((_now, frame) => (this.#firstFrameAt ??= frame.expectedDisplayTime));
   }
 
-  /** A frame was shown (only the first counts). */
-  frameShown(): void {
-    this.#firstFrameAt ??= performance.now();
+  /** The element's `playing` event: the first frame's time where frames cannot be watched. */
+  playing(): void {
+    if (!this.#watchesFrames) this.#firstFrameAt ??= performance.now();
   }
 
   get shown(): boolean {

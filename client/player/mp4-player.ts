@@ -65,7 +65,7 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
   }
 
   load(): void {
-    this.#firstFrame.loadStarted();
+    this.#firstFrame.loadStarted(this.#video);
     for (const [event, listener] of this.#mediaListeners) this.#video.addEventListener(event, listener);
     this.#timers.push(
       setInterval(() => this.#tick(), 250),
@@ -157,7 +157,7 @@ export class Mp4Player extends Emitter<PlayerEventMap> {
     this.#failures = 0;
     this.#playedThisResponse = true;
     this.#everPlayed = true;
-    this.#firstFrame.frameShown();
+    this.#firstFrame.playing();
     this.emit(PlayerEvent.PLAYING, {});
   };
 

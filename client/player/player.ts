@@ -100,7 +100,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
 
   /** Starts playing. Fatal errors (no MSE) are emitted, not thrown. */
   load(): void {
-    this.#firstFrame.loadStarted();
+    this.#firstFrame.loadStarted(this.#video);
     if (!mediaSourceClass()) {
       this.#error(ErrorType.MEDIA, ErrorDetails.MSE_UNSUPPORTED, true, 'This browser has no MediaSource Extensions');
       return;
@@ -370,6 +370,7 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
 
   readonly #onPlaying = (): void => {
     this.#waiting = false;
+    this.#firstFrame.playing();
     this.emit(PlayerEvent.PLAYING, {});
   };
 
@@ -389,7 +390,6 @@ export class FragcastPlayer extends Emitter<PlayerEventMap> {
   }
 
   #measure(mediaTime: number, shownAtMs: number): void {
-    if (this.#edge.started && this.#video.readyState >= 2) this.#firstFrame.frameShown();
     // The newest anchor at or before this frame (anchors are in arrival order).
     let anchor: ClockAnchor | undefined;
     for (let i = this.#anchors.length - 1; i >= 0; i--) {
