@@ -1,17 +1,43 @@
+import type { Page } from 'playwright-core';
 import { fragcastInChromium, percentile } from '../browser.ts';
 import { ms, type Scenario } from '../scenario.ts';
+
+/**
+ * The bench looks at the page only this long after the load event: Playwright's first
+ * `evaluate` or `waitForFunction` in a page runs its injected script on the page's main
+ * thread, 50 ms of it in a Chromium trace, and polling then runs on every animation frame.
+ * Asked during the start, the bench delayed the very frame it timed: 20 loads taking turns
+ * gave 327 ms p50 polled against 273 ms asked afterwards. A real viewer's page runs no
+ * such script.
+ */
+const HANDS_OFF_MS = 1500;
+const GIVE_UP_MS = 10_000;
+
+/** The page's first-frame time (ms from navigation), read once the start is over; undefined when there was none within GIVE_UP_MS. */
+async function firstFrameAt(page: Page): Promise<number | undefined> {
+  const read = (): Promise<number | undefined> => page.evaluate(() => (window as unknown as { fragcastStats?: { firstFrameAt?: number } }).fragcastStats?.firstFrameAt);
+  await new Promise((resolve) => setTimeout(resolve, HANDS_OFF_MS));
+  for (let waited = HANDS_OFF_MS; waited < GIVE_UP_MS; waited += 250) {
+    const at = await read();
+    if (at !== undefined) return at;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return read();
+}
 
 /** Time to first frame from navigation, over fresh page loads of the player in headless Chromium. */
 export const ttff: Scenario = async ({ clients = 10, mediaPath, log }) => {
   const browser = await fragcastInChromium(mediaPath);
   const times: number[] = [];
+  let failed = 0;
   try {
     for (let i = 0; i < clients; i++) {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${browser.server.ready.port}/streams/bench`);
-      const handle = await page.waitForFunction(() => (window as unknown as { fragcastStats?: { firstFrameAt?: number } }).fragcastStats?.firstFrameAt, null, { timeout: 10_000 });
-      times.push(Number(await handle.jsonValue()));
-      log(`  load ${i + 1}: first frame ${times.at(-1)!.toFixed(0)} ms after navigation`);
+      const at = await firstFrameAt(page);
+      if (at === undefined) failed++;
+      else times.push(at);
+      log(at === undefined ? `  load ${i + 1}: no frame within ${GIVE_UP_MS / 1000} s` : `  load ${i + 1}: first frame ${at.toFixed(0)} ms after navigation`);
       await page.context().close();
       // Land at a random point of the GOP, not always just after a keyframe.
       await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 800));
@@ -23,9 +49,9 @@ export const ttff: Scenario = async ({ clients = 10, mediaPath, log }) => {
   return {
     scenario: 'ttff',
     title: `Time to first frame over ${clients} fresh loads of the player page in headless Chromium`,
-    columns: ['loads', 'min', 'p50', 'p90', 'max'],
-    rows: [[times.length, ms(Math.min(...times)), ms(p50), ms(percentile(times, 0.9)), ms(Math.max(...times))]],
-    targets: [{ name: 'time to first frame (p50)', target: '≤ 300 ms from navigation', measured: ms(p50), met: (p50 ?? Infinity) <= 300 }],
-    raw: { times },
+    columns: ['loads', 'without a frame', 'min', 'p50', 'p90', 'max'],
+    rows: [[clients, failed, ms(times.length ? Math.min(...times) : undefined), ms(p50), ms(percentile(times, 0.9)), ms(times.length ? Math.max(...times) : undefined)]],
+    targets: [{ name: 'time to first frame (p50)', target: '≤ 300 ms from navigation', measured: ms(p50), met: failed === 0 && (p50 ?? Infinity) <= 300 }],
+    raw: { times, failed },
   };
 };
