@@ -285,7 +285,9 @@ export class FragcastPlayerElement extends HTMLElement {
    * controls yet: Chromium builds them (a UA stylesheet, a dozen SVG icons)
    * on the main thread right when the player starts. Deferring both took
    * `npm run bench -- ttff --clients 20` from 360-410 ms to 302-343 ms p50
-   * (three runs of each build, taking turns).
+   * (three runs of each build, taking turns), as that bench then measured:
+   * polling during the start, and to the first frame after readyState
+   * reached HAVE_CURRENT_DATA (docs/benchmarks.md, "Before and after").
    */
   #beginQuietStart(): void {
     if (!this.#config.autoplay || this.#everPlayed) return;
