@@ -22,8 +22,9 @@ const GZIP_MIN_BYTES = 1024;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist`;
 mkdirSync(outdir, { recursive: true });
-// Chunks are named by content hash: remove the last build's, or dist/ (and the server's memory) would keep them all.
-for (const file of readdirSync(outdir)) if (file.startsWith('chunk-') || file.endsWith('.gz')) rmSync(`${outdir}/${file}`);
+// The last build's files go first: chunks are named by content hash, and an entry that is no longer built would stay
+// behind; either way dist/ (and the server's memory, which serves every file in it) would keep them.
+for (const file of readdirSync(outdir)) rmSync(`${outdir}/${file}`);
 
 const common: BuildOptions = {
   absWorkingDir: root,
