@@ -165,14 +165,22 @@ abstract class Viewer {
   abstract consume(chunk: Buffer): void;
 }
 
-/** Reads server frames (unmasked, RFC 6455 §5.2); answers pings; counts binary payloads. */
+/**
+ * Reads server frames (unmasked, RFC 6455 §5.2); answers pings; counts binary payloads. A message may
+ * come in fragments (§5.4: a first frame with its opcode, continuation frames, FIN on the last), with
+ * control frames between them.
+ */
 class WsViewer extends Viewer {
   protected readonly okStatus = '101';
   /** A frame header split across reads. */
   #header: Buffer = Buffer.alloc(0);
   #remaining = 0;
-  #opcode = 0;
   #inFrame = false;
+  /** The frame being read: its opcode (0 for a continuation) and FIN bit. */
+  #frameOpcode = 0;
+  #frameFin = false;
+  /** The data message being read: the opcode of its first frame, and its first 24 bytes. */
+  #messageOpcode = 0;
   #head: Buffer[] = [];
   #headBytes = 0;
   #control: Buffer[] = [];
@@ -184,6 +192,8 @@ class WsViewer extends Viewer {
   reset(): void {
     this.#header = Buffer.alloc(0);
     this.#remaining = 0;
+    this.#inFrame = false;
+    this.#messageOpcode = 0;
   }
 
   consume(chunk: Buffer): void {
@@ -200,30 +210,35 @@ class WsViewer extends Viewer {
         const header = Buffer.concat([this.#header, chunk.subarray(at, at + need - this.#header.length)]);
         at += need - this.#header.length;
         this.#header = Buffer.alloc(0);
-        this.#opcode = header[0]! & 0x0f;
+        this.#frameOpcode = header[0]! & 0x0f;
+        this.#frameFin = (header[0]! & 0x80) !== 0;
         const len7 = header[1]! & 0x7f;
         this.#remaining = len7 === 126 ? header.readUInt16BE(2) : len7 === 127 ? Number(header.readBigUInt64BE(2)) : len7;
         this.#inFrame = true;
-        this.#head = [];
-        this.#headBytes = 0;
-        this.#control = [];
-        if (this.#remaining === 0) this.#finish();
+        if (this.#frameOpcode >= 8) {
+          this.#control = [];
+        } else if (this.#frameOpcode !== 0) {
+          this.#messageOpcode = this.#frameOpcode;
+          this.#head = [];
+          this.#headBytes = 0;
+        }
+        if (this.#remaining === 0) this.#finishFrame();
         continue;
       }
       const take = Math.min(this.#remaining, chunk.length - at);
       const piece = chunk.subarray(at, at + take);
-      if (this.#opcode === 2 || this.#opcode === 1) {
-        if (this.#opcode === 2) this.countBytes(take);
+      if (this.#frameOpcode >= 8) {
+        this.#control.push(piece);
+      } else {
+        if (this.#messageOpcode === 2) this.countBytes(take);
         if (this.#headBytes < 24) {
           this.#head.push(piece.subarray(0, 24 - this.#headBytes));
           this.#headBytes += Math.min(take, 24 - this.#headBytes);
         }
-      } else if (this.#opcode >= 8) {
-        this.#control.push(piece);
       }
       this.#remaining -= take;
       at += take;
-      if (this.#remaining === 0) this.#finish();
+      if (this.#remaining === 0) this.#finishFrame();
     }
   }
 
@@ -233,12 +248,15 @@ class WsViewer extends Viewer {
     return len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
   }
 
-  #finish(): void {
+  #finishFrame(): void {
     this.#inFrame = false;
-    if (this.#opcode === 2) this.countMessage(Buffer.concat(this.#head));
-    else if (this.#opcode === 1 && Buffer.concat(this.#head).toString('latin1').startsWith(SKIP_MESSAGE)) totalSkips++;
-    else if (this.#opcode === 9) this.#pong(Buffer.concat(this.#control));
-    else if (this.#opcode === 8) this.socket?.end();
+    if (this.#frameOpcode === 9) this.#pong(Buffer.concat(this.#control));
+    else if (this.#frameOpcode === 8) this.socket?.end();
+    else if (this.#frameOpcode < 8 && this.#frameFin) {
+      if (this.#messageOpcode === 2) this.countMessage(Buffer.concat(this.#head));
+      else if (this.#messageOpcode === 1 && Buffer.concat(this.#head).toString('latin1').startsWith(SKIP_MESSAGE)) totalSkips++;
+      this.#messageOpcode = 0;
+    }
   }
 
   /** Clients must mask (§5.3); a zero mask keeps the payload as is. */
