@@ -35,7 +35,12 @@ test('ffmpeg reads index.m3u8 and decodes 5 s of H.264 + AAC', async () => {
 
 test('a blocking request for the next part returns as soon as the part exists', async () => {
   const timeline = server.hls.timeline('demo')!;
-  const { parsed } = await playlist('demo');
+  // Right after a segment closes, the next has no part yet and the playlist ends with the closed one: ask again.
+  let parsed = (await playlist('demo')).parsed;
+  for (let tries = 0; parsed.segments.at(-1)!.uri !== undefined && tries < 20; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    parsed = (await playlist('demo')).parsed;
+  }
   const open = parsed.segments.at(-1)!;
   assert.equal(open.uri, undefined, 'the playlist ends with the open segment');
   const msn = open.msn;
