@@ -24,8 +24,13 @@ export interface FanoutResult {
   readonly protocol: 'ws' | 'http';
   readonly clients: number;
   readonly seconds: number;
-  /** Bytes per second each viewer should have received: the server's fMP4 ingest rate, or the file's rate for FLV. */
+  /**
+   * Bytes per second each viewer should have received: the source's real-time rate (the server's fMP4
+   * intake before any viewer connected; the file's rate for FLV), or the intake in the window when higher.
+   */
   readonly offeredBytesPerSecond: number;
+  /** The server's intake in the window against the source's real-time rate: below 1, a saturated server read its own source late. */
+  readonly ingestRatio: number;
   /** Received / offered over all healthy viewers, 0..1. */
   readonly delivered: number;
   /** The worst single healthy viewer's received / offered. */
@@ -75,22 +80,40 @@ function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]
 }
 
 /**
- * Waits until the viewers, together, receive at the rate the server ingests
- * (within 5 % over one second): the backlog of the connection ramp (each new
- * viewer gets a GOP at once) has drained. Gives up after 20 s: then the
- * machine cannot carry the load and the result is marked not steady.
+ * The source's rate in real time: what the server takes in over two seconds
+ * before any viewer connects; undefined for a server that does not count its
+ * intake (node-media-server). Measured, not taken from the file: ffmpeg's
+ * fMP4 output differs from the file's size by its boxes (~1.5 %).
  */
-async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean): Promise<{ steady: boolean; seconds: number }> {
+async function realtimeIngest(server: ServerUnderTest): Promise<number | undefined> {
+  const [a, started] = [(await server.stats()).ingestBytes, performance.now()];
+  await sleep(2000);
+  const b = (await server.stats()).ingestBytes;
+  return b < 0 ? undefined : (b - a) / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Waits until the viewers, together, receive the stream at its real-time
+ * rate (within 5 % over one second): the backlog of the connection ramp (each
+ * new viewer gets a GOP at once) has drained. Offered is the server's intake,
+ * but never less than the source's real-time rate: a saturated server reads
+ * its own source late (at 8,000 viewers fragcast took in 1.74 Mbit/s of the
+ * 4 Mbit/s source), and viewers keeping up with that are not in real time.
+ * Gives up after 20 s: then the machine cannot carry the load and the result
+ * is marked not steady.
+ */
+async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean, realtimeBytesPerSecond: number): Promise<{ steady: boolean; seconds: number }> {
   const started = performance.now();
   await sleep(2000);
   if (churning) return { steady: true, seconds: (performance.now() - started) / 1000 };
   // A wall-clock bound: under saturation each snapshot itself is slow.
   while (performance.now() - started < 20_000) {
-    const [a, ingestA] = [await load.snapshot(), (await server.stats()).ingestBytes];
+    const [a, ingestA, at] = [await load.snapshot(), (await server.stats()).ingestBytes, performance.now()];
     await sleep(1000);
     const [b, ingestB] = [await load.snapshot(), (await server.stats()).ingestBytes];
-    const offered = ingestB < 0 ? undefined : (ingestB - ingestA) * clients;
-    if (offered === undefined || Math.abs((b.bytes - a.bytes) / offered - 1) < 0.05) return { steady: true, seconds: (performance.now() - started) / 1000 };
+    const realtime = (realtimeBytesPerSecond * (performance.now() - at)) / 1000;
+    const offered = Math.max(ingestB < 0 ? 0 : ingestB - ingestA, realtime) * clients;
+    if (Math.abs((b.bytes - a.bytes) / offered - 1) < 0.05) return { steady: true, seconds: (performance.now() - started) / 1000 };
   }
   return { steady: false, seconds: (performance.now() - started) / 1000 };
 }
@@ -112,6 +135,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
   const server = await ServerUnderTest.start(options.server, options.mediaPath);
   try {
     await sleep(1500); // the source's first GOP
+    const offeredGuess = fileBytesPerSecond(options.mediaPath);
+    const realtime = (await realtimeIngest(server)) ?? offeredGuess;
     const before = server.figures();
     const fdsBefore = before.openFds;
     const path = options.protocol === 'ws' ? server.ready.wsPath : server.ready.httpPath;
@@ -119,9 +144,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
     const connectPerSecond = options.connectPerSecond ?? 2000;
     const common = { host: '127.0.0.1', port: server.ready.port, path, protocol: options.protocol, lifeMs: options.lifeMs ?? null };
     const load = new LoadGenerator({ ...common, clients: options.clients, connectPerSecond, readBytesPerSecond: 0 });
-    const offeredGuess = fileBytesPerSecond(options.mediaPath);
     const slow = options.slow
-      ? new LoadGenerator({ ...common, clients: options.slow.clients, connectPerSecond, readBytesPerSecond: Math.round(offeredGuess * options.slow.fraction), workers: 1 })
+      ? new LoadGenerator({ ...common, clients: options.slow.clients, connectPerSecond, readBytesPerSecond: Math.round(realtime * options.slow.fraction), workers: 1 })
       : undefined;
     try {
       const rampDeadline = Date.now() + (options.clients / connectPerSecond) * 1000 + 15_000;
@@ -131,7 +155,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         snap = await load.snapshot();
       } while (!options.lifeMs && snap.connected < options.clients && Date.now() < rampDeadline);
       log(`  ${options.server}: ${snap.connected}/${options.clients} viewers connected; settling`);
-      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined);
+      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined, realtime);
       log(`  ${settle.steady ? 'steady' : 'NOT steady (saturated)'} after ${settle.seconds.toFixed(1)} s`);
       load.reset();
       slow?.reset();
@@ -144,7 +168,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
       const serverDelays = serverAddedDelays(stats.arrivals, end.samples);
       const seconds = (performance.now() - started) / 1000;
       const figures = server.figures();
-      const offeredBytesPerSecond = ingestEnd >= 0 ? (ingestEnd - ingestStart) / seconds : offeredGuess;
+      const ingestRate = ingestEnd >= 0 ? (ingestEnd - ingestStart) / seconds : realtime;
+      const offeredBytesPerSecond = Math.max(ingestRate, realtime);
       const offeredPerViewer = offeredBytesPerSecond * seconds;
       const perViewer = end.perViewerBytes;
       await Promise.all([load.stop(), slow?.stop()]);
@@ -155,6 +180,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         clients: options.clients,
         seconds,
         offeredBytesPerSecond,
+        ingestRatio: ingestRate / realtime,
         delivered: end.bytes / (offeredPerViewer * Math.max(1, perViewer.length)),
         worstViewer: Math.min(...perViewer) / offeredPerViewer,
         throughputMbps: (end.bytes * 8) / seconds / 1e6,

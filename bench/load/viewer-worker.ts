@@ -3,7 +3,7 @@
  * (a minimal RFC 6455 client frame reader) or chunked HTTP (a minimal
  * chunked decoder). Every socket of a worker reads into one reused buffer
  * (net's `onread`), and a viewer copies out only the few bytes it keeps (a
- * split frame header, a box's first 24 bytes): no allocation per read. It
+ * split frame header, a box's first 24 bytes), not the payload. It
  * counts payload bytes and messages, and for each fMP4 fragment that starts
  * with a `prft` box it records receive time minus the producer's wallclock.
  * Loopback only: the runner passes 127.0.0.1.
@@ -68,9 +68,11 @@ let sampleCount = 0;
 /**
  * What every socket of this worker reads into. A Buffer per read (net's default) cost each worker
  * 14-16 % of its time in the garbage collector at 2,000 viewers of 4 Mbit/s (CPU profile of the
- * workers); bytes kept past a read are copied out of it.
+ * workers); bytes kept past a read are copied out of it. A throttled viewer reads at most a tenth of
+ * a second's budget at a time: a larger read would spend seconds of its budget at once and pause it
+ * for as long, and the slow viewers, connected together, would pause and resume together.
  */
-const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+const READ_BUFFER = Buffer.allocUnsafe(options.readBytesPerSecond > 0 ? Math.min(64 * 1024, Math.max(1024, Math.round(options.readBytesPerSecond / 10))) : 256 * 1024);
 
 /** Producer wallclock of a prft box whose first 24 bytes are in `head`, or 0. */
 function prftWallclock(head: Buffer): number {
