@@ -24,12 +24,13 @@ export interface FanoutResult {
   readonly protocol: 'ws' | 'http';
   readonly clients: number;
   readonly seconds: number;
-  /**
-   * Bytes per second each viewer should have received: the source's real-time rate (the server's fMP4
-   * intake before any viewer connected; the file's rate for FLV), or the intake in the window when higher.
-   */
+  /** Bytes per second each viewer should have received: the server's fMP4 intake in the window, or the file's rate for FLV. */
   readonly offeredBytesPerSecond: number;
-  /** The server's intake in the window against the source's real-time rate: below 1, a saturated server read its own source late. */
+  /**
+   * The server's intake in the window against the source file's rate (its fMP4 output runs ~1.5 % under
+   * the file's size): well below 1, a saturated server read its own source late, and "delivered", which
+   * counts against that intake, no longer means real time.
+   */
   readonly ingestRatio: number;
   /** Received / offered over all healthy viewers, 0..1. */
   readonly delivered: number;
@@ -80,29 +81,16 @@ function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]
 }
 
 /**
- * The source's rate in real time: what the server takes in over two seconds
- * before any viewer connects; undefined for a server that does not count its
- * intake (node-media-server). Measured, not taken from the file: ffmpeg's
- * fMP4 output differs from the file's size by its boxes (~1.5 %).
- */
-async function realtimeIngest(server: ServerUnderTest): Promise<number | undefined> {
-  const [a, started] = [(await server.stats()).ingestBytes, performance.now()];
-  await sleep(2000);
-  const b = (await server.stats()).ingestBytes;
-  return b < 0 ? undefined : (b - a) / ((performance.now() - started) / 1000);
-}
-
-/**
- * Waits until the viewers, together, receive the stream at its real-time
- * rate (within 5 % over one second): the backlog of the connection ramp (each
- * new viewer gets a GOP at once) has drained. Offered is the server's intake,
- * but never less than the source's real-time rate: a saturated server reads
- * its own source late (at 8,000 viewers fragcast took in 1.74 Mbit/s of the
- * 4 Mbit/s source), and viewers keeping up with that are not in real time.
+ * Waits until the viewers, together, receive at the rate the server ingests
+ * (within 5 % over one second: the backlog of the connection ramp, each new
+ * viewer getting a GOP at once, has drained) while the server ingests in real
+ * time (at least REALTIME_INGEST of the file's rate). A saturated server reads
+ * its own source late: at 8,000 viewers fragcast took in 1.74 Mbit/s of the
+ * 4 Mbit/s source, and viewers that keep up with that are not in real time.
  * Gives up after 20 s: then the machine cannot carry the load and the result
  * is marked not steady.
  */
-async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean, realtimeBytesPerSecond: number): Promise<{ steady: boolean; seconds: number }> {
+async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean, fileRate: number): Promise<{ steady: boolean; seconds: number }> {
   const started = performance.now();
   await sleep(2000);
   if (churning) return { steady: true, seconds: (performance.now() - started) / 1000 };
@@ -111,12 +99,16 @@ async function settled(load: LoadGenerator, server: ServerUnderTest, clients: nu
     const [a, ingestA, at] = [await load.snapshot(), (await server.stats()).ingestBytes, performance.now()];
     await sleep(1000);
     const [b, ingestB] = [await load.snapshot(), (await server.stats()).ingestBytes];
-    const realtime = (realtimeBytesPerSecond * (performance.now() - at)) / 1000;
-    const offered = Math.max(ingestB < 0 ? 0 : ingestB - ingestA, realtime) * clients;
-    if (Math.abs((b.bytes - a.bytes) / offered - 1) < 0.05) return { steady: true, seconds: (performance.now() - started) / 1000 };
+    if (ingestB < 0) return { steady: true, seconds: (performance.now() - started) / 1000 };
+    const ingested = ingestB - ingestA;
+    const inRealTime = ingested >= (REALTIME_INGEST * fileRate * (performance.now() - at)) / 1000;
+    if (inRealTime && Math.abs((b.bytes - a.bytes) / (ingested * clients) - 1) < 0.05) return { steady: true, seconds: (performance.now() - started) / 1000 };
   }
   return { steady: false, seconds: (performance.now() - started) / 1000 };
 }
+
+/** An intake at least this share of the file's rate is real time (ffmpeg's fMP4 output runs ~1.5 % under the file's size). */
+const REALTIME_INGEST = 0.9;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -135,8 +127,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
   const server = await ServerUnderTest.start(options.server, options.mediaPath);
   try {
     await sleep(1500); // the source's first GOP
-    const offeredGuess = fileBytesPerSecond(options.mediaPath);
-    const realtime = (await realtimeIngest(server)) ?? offeredGuess;
+    const fileRate = fileBytesPerSecond(options.mediaPath);
     const before = server.figures();
     const fdsBefore = before.openFds;
     const path = options.protocol === 'ws' ? server.ready.wsPath : server.ready.httpPath;
@@ -145,7 +136,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
     const common = { host: '127.0.0.1', port: server.ready.port, path, protocol: options.protocol, lifeMs: options.lifeMs ?? null };
     const load = new LoadGenerator({ ...common, clients: options.clients, connectPerSecond, readBytesPerSecond: 0 });
     const slow = options.slow
-      ? new LoadGenerator({ ...common, clients: options.slow.clients, connectPerSecond, readBytesPerSecond: Math.round(realtime * options.slow.fraction), workers: 1 })
+      ? new LoadGenerator({ ...common, clients: options.slow.clients, connectPerSecond, readBytesPerSecond: Math.round(fileRate * options.slow.fraction), workers: 1 })
       : undefined;
     try {
       const rampDeadline = Date.now() + (options.clients / connectPerSecond) * 1000 + 15_000;
@@ -155,7 +146,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         snap = await load.snapshot();
       } while (!options.lifeMs && snap.connected < options.clients && Date.now() < rampDeadline);
       log(`  ${options.server}: ${snap.connected}/${options.clients} viewers connected; settling`);
-      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined, realtime);
+      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined, fileRate);
       log(`  ${settle.steady ? 'steady' : 'NOT steady (saturated)'} after ${settle.seconds.toFixed(1)} s`);
       load.reset();
       slow?.reset();
@@ -168,8 +159,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
       const serverDelays = serverAddedDelays(stats.arrivals, end.samples);
       const seconds = (performance.now() - started) / 1000;
       const figures = server.figures();
-      const ingestRate = ingestEnd >= 0 ? (ingestEnd - ingestStart) / seconds : realtime;
-      const offeredBytesPerSecond = Math.max(ingestRate, realtime);
+      const offeredBytesPerSecond = ingestEnd >= 0 ? (ingestEnd - ingestStart) / seconds : fileRate;
       const offeredPerViewer = offeredBytesPerSecond * seconds;
       const perViewer = end.perViewerBytes;
       await Promise.all([load.stop(), slow?.stop()]);
@@ -180,7 +170,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         clients: options.clients,
         seconds,
         offeredBytesPerSecond,
-        ingestRatio: ingestRate / realtime,
+        ingestRatio: offeredBytesPerSecond / fileRate,
         delivered: end.bytes / (offeredPerViewer * Math.max(1, perViewer.length)),
         worstViewer: Math.min(...perViewer) / offeredPerViewer,
         throughputMbps: (end.bytes * 8) / seconds / 1e6,
