@@ -6,8 +6,9 @@ import { ms, type Scenario } from '../scenario.ts';
  * The bench looks at the page only this long after the load event: Playwright's first
  * `evaluate` or `waitForFunction` in a page runs its injected script on the page's main
  * thread, 50 ms of it in a Chromium trace, and polling then runs on every animation frame.
- * Asked during the start, the bench delayed the very frame it timed: 20 loads taking turns
- * gave 327 ms p50 polled against 273 ms asked afterwards. A real viewer's page runs no
+ * Asked during the start, the bench delayed the very frame it timed: two runs of 30
+ * loads, the two ways taking turns, gave 327 and 339 ms p50 polled against 273 and 298 ms asked
+ * afterwards. A real viewer's page runs no
  * such script.
  */
 const HANDS_OFF_MS = 1500;

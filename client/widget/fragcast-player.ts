@@ -277,11 +277,12 @@ export class FragcastPlayerElement extends HTMLElement {
 
   /**
    * An autoplaying element starts quietly: until its first frame plays (or
-   * autoplay is refused, or the start fails, or QUIET_START_MS pass), it asks
+   * autoplay is refused, or the start fails, or QUIET_START_MS pass; in
+   * practice its `playing` event, usually just after the first frame), it asks
    * nothing of the browser or the server that competes with that frame. No
    * snapshot poster: it costs the server a decode and a JPEG encode, and on a
    * fast start arrives after the first frame anyway (150-500 ms for a
-   * 1280-wide snapshot, against ~300 ms to the first frame). No native
+   * 1280-wide snapshot, against 170-220 ms to the first frame). No native
    * controls yet: Chromium builds them (a UA stylesheet, a dozen SVG icons)
    * on the main thread right when the player starts. Deferring both took
    * `npm run bench -- ttff --clients 20` from 360-410 ms to 302-343 ms p50
