@@ -84,6 +84,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     options: { clients: { type: 'string' }, duration: { type: 'string' }, bitrate: { type: 'string' }, 'write-docs': { type: 'boolean' } },
     allowPositionals: true,
   });
+  // Interrupted (Ctrl-C, a timeout's SIGTERM): exit, so that the servers under test are killed with the runner (launch.ts).
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   const name = positionals[0];
   if (!name) {
     process.stderr.write(`${USAGE}\n`);

@@ -15,6 +15,18 @@ export const SERVER_LABELS: Record<ServerName, string> = {
   nms: 'node-media-server (WS-FLV)',
 };
 
+/**
+ * The servers now running. When the runner exits, however it ends, it kills
+ * them at once rather than leave them to notice: a ceiling busy with the
+ * sockets of 8,000 viewers took some 20 s to see its runner gone (its IPC
+ * disconnect) after a SIGTERM in the middle of a run. A server killed so
+ * takes its ffmpeg along: ffmpeg's next write finds the pipe closed.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A server under test, in a child process of its own, fed the bench source. */
 export class ServerUnderTest {
   readonly name: ServerName;
@@ -32,6 +44,8 @@ export class ServerUnderTest {
     const script = join(PACKAGE_ROOT, 'build', 'bench', `${name}.mjs`);
     if (!existsSync(script)) throw new Error(`${script} is missing: run "npm run build" (npm run bench does)`);
     const child = fork(script, [mediaPath], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     const ready = await new Promise<ServerReady>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s`)), 20_000);
       child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
