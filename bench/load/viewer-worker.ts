@@ -74,6 +74,39 @@ let sampleCount = 0;
  */
 const READ_BUFFER = Buffer.allocUnsafe(options.readBytesPerSecond > 0 ? Math.min(64 * 1024, Math.max(1024, Math.round(options.readBytesPerSecond / 10))) : 256 * 1024);
 
+/**
+ * The first bytes of something that arrives in pieces (a frame header, a message's or a box's start),
+ * copied into a buffer of its own: the read buffer they come from is reused by the next read.
+ */
+class Prefix {
+  readonly #bytes: Buffer;
+  #length = 0;
+
+  constructor(size: number) {
+    this.#bytes = Buffer.alloc(size);
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** What has been gathered so far. Valid until the next add() or clear(). */
+  get bytes(): Buffer {
+    return this.#bytes.subarray(0, this.#length);
+  }
+
+  /** Copies `source` from `from` on, until `upTo` bytes are gathered in all; returns how many bytes it took. */
+  add(source: Buffer, from = 0, upTo = this.#bytes.length): number {
+    const taken = source.copy(this.#bytes, this.#length, from, Math.max(from, Math.min(source.length, from + upTo - this.#length)));
+    this.#length += taken;
+    return taken;
+  }
+
+  clear(): void {
+    this.#length = 0;
+  }
+}
+
 /** Producer wallclock of a prft box whose first 24 bytes are in `head`, or 0. */
 function prftWallclock(head: Buffer): number {
   if (head.length < 24 || head.toString('latin1', 4, 8) !== 'prft') return 0;
@@ -192,8 +225,8 @@ abstract class Viewer {
  */
 class WsViewer extends Viewer {
   protected readonly okStatus = '101';
-  /** A frame header split across reads. */
-  #header: Buffer = Buffer.alloc(0);
+  /** The frame header being read: 2 bytes, + 2 or 8 of extended length (RFC 6455 §5.2). */
+  readonly #header = new Prefix(10);
   #remaining = 0;
   #inFrame = false;
   /** The frame being read: its opcode (0 for a continuation) and FIN bit. */
@@ -201,16 +234,16 @@ class WsViewer extends Viewer {
   #frameFin = false;
   /** The data message being read: the opcode of its first frame, and its first 24 bytes. */
   #messageOpcode = 0;
-  #head: Buffer[] = [];
-  #headBytes = 0;
-  #control: Buffer[] = [];
+  readonly #head = new Prefix(24);
+  /** A control frame's payload: at most 125 bytes (§5.5). */
+  readonly #control = new Prefix(125);
 
   request(): string {
     return `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
   }
 
   reset(): void {
-    this.#header = Buffer.alloc(0);
+    this.#header.clear();
     this.#remaining = 0;
     this.#inFrame = false;
     this.#messageOpcode = 0;
@@ -219,42 +252,35 @@ class WsViewer extends Viewer {
   consume(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
-      if (this.#remaining === 0 && !this.#inFrame) {
-        // Accumulate a header: 2 bytes, + 2 or 8 of extended length.
-        const need = this.#headerLength(Buffer.concat([this.#header, chunk.subarray(at, at + 14)]));
-        const available = this.#header.length + (chunk.length - at);
-        if (need === 0 || available < need) {
-          this.#header = Buffer.concat([this.#header, chunk.subarray(at)]);
-          return;
-        }
-        const header = Buffer.concat([this.#header, chunk.subarray(at, at + need - this.#header.length)]);
-        at += need - this.#header.length;
-        this.#header = Buffer.alloc(0);
-        this.#frameOpcode = header[0]! & 0x0f;
-        this.#frameFin = (header[0]! & 0x80) !== 0;
-        const len7 = header[1]! & 0x7f;
-        this.#remaining = len7 === 126 ? header.readUInt16BE(2) : len7 === 127 ? Number(header.readBigUInt64BE(2)) : len7;
+      if (!this.#inFrame) {
+        const header = this.#header;
+        at += header.add(chunk, at, 2);
+        if (header.length < 2) return;
+        const len7 = header.bytes[1]! & 0x7f;
+        const size = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+        at += header.add(chunk, at, size);
+        if (header.length < size) return;
+        const bytes = header.bytes;
+        this.#frameOpcode = bytes[0]! & 0x0f;
+        this.#frameFin = (bytes[0]! & 0x80) !== 0;
+        this.#remaining = len7 === 126 ? bytes.readUInt16BE(2) : len7 === 127 ? Number(bytes.readBigUInt64BE(2)) : len7;
+        header.clear();
         this.#inFrame = true;
         if (this.#frameOpcode >= 8) {
-          this.#control = [];
+          this.#control.clear();
         } else if (this.#frameOpcode !== 0) {
           this.#messageOpcode = this.#frameOpcode;
-          this.#head = [];
-          this.#headBytes = 0;
+          this.#head.clear();
         }
         if (this.#remaining === 0) this.#finishFrame();
         continue;
       }
       const take = Math.min(this.#remaining, chunk.length - at);
-      const piece = chunk.subarray(at, at + take);
       if (this.#frameOpcode >= 8) {
-        this.#control.push(Buffer.from(piece));
+        this.#control.add(chunk.subarray(at, at + take));
       } else {
         if (this.#messageOpcode === 2) this.countBytes(take);
-        if (this.#headBytes < 24) {
-          this.#head.push(Buffer.from(piece.subarray(0, 24 - this.#headBytes)));
-          this.#headBytes += Math.min(take, 24 - this.#headBytes);
-        }
+        if (this.#head.length < 24) this.#head.add(chunk.subarray(at, at + take));
       }
       this.#remaining -= take;
       at += take;
@@ -262,19 +288,13 @@ class WsViewer extends Viewer {
     }
   }
 
-  #headerLength(bytes: Buffer): number {
-    if (bytes.length < 2) return 0;
-    const len7 = bytes[1]! & 0x7f;
-    return len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
-  }
-
   #finishFrame(): void {
     this.#inFrame = false;
-    if (this.#frameOpcode === 9) this.#pong(Buffer.concat(this.#control));
+    if (this.#frameOpcode === 9) this.#pong(this.#control.bytes);
     else if (this.#frameOpcode === 8) this.socket?.end();
     else if (this.#frameOpcode < 8 && this.#frameFin) {
-      if (this.#messageOpcode === 2) this.countMessage(Buffer.concat(this.#head));
-      else if (this.#messageOpcode === 1 && Buffer.concat(this.#head).toString('latin1').startsWith(SKIP_MESSAGE)) totalSkips++;
+      if (this.#messageOpcode === 2) this.countMessage(this.#head.bytes);
+      else if (this.#messageOpcode === 1 && this.#head.bytes.toString('latin1').startsWith(SKIP_MESSAGE)) totalSkips++;
       this.#messageOpcode = 0;
     }
   }
@@ -291,8 +311,8 @@ class HttpViewer extends Viewer {
   #buffer: Buffer = Buffer.alloc(0);
   #chunkLeft = 0;
   #boxLeft = 0;
-  #boxHead: Buffer[] = [];
-  #boxHeadBytes = 0;
+  /** The box header being read, and for a `prft` its 24 bytes. */
+  readonly #boxHead = new Prefix(24);
 
   request(): string {
     return `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}\r\n\r\n`;
@@ -302,8 +322,7 @@ class HttpViewer extends Viewer {
     this.#buffer = Buffer.alloc(0);
     this.#chunkLeft = 0;
     this.#boxLeft = 0;
-    this.#boxHead = [];
-    this.#boxHeadBytes = 0;
+    this.#boxHead.clear();
   }
 
   consume(chunk: Buffer): void {
@@ -337,18 +356,12 @@ class HttpViewer extends Viewer {
     let at = 0;
     while (at < piece.length) {
       if (this.#boxLeft === 0) {
-        const need = 24 - this.#boxHeadBytes;
-        const part = Buffer.from(piece.subarray(at, at + need));
-        this.#boxHead.push(part);
-        this.#boxHeadBytes += part.length;
-        at += part.length;
-        const head = Buffer.concat(this.#boxHead);
+        at += this.#boxHead.add(piece, at);
+        const head = this.#boxHead.bytes;
         if (head.length >= 8 && (head.length >= 24 || head.toString('latin1', 4, 8) !== 'prft')) {
-          const size = head.readUInt32BE(0);
           if (head.toString('latin1', 4, 8) === 'prft') this.countMessage(head);
-          this.#boxLeft = size - head.length;
-          this.#boxHead = [];
-          this.#boxHeadBytes = 0;
+          this.#boxLeft = head.readUInt32BE(0) - head.length;
+          this.#boxHead.clear();
         }
         continue;
       }
