@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { LoadGenerator, type LoadSnapshot } from './load/generator.ts';
 import { Histogram } from './load/histogram.ts';
+import { BENCH_SOURCE_SECONDS } from './media.ts';
 import { ServerUnderTest, type ServerName } from './servers/launch.ts';
 
 export interface FanoutOptions {
@@ -112,9 +113,9 @@ const REALTIME_INGEST = 0.9;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Bytes per second of a bench source file (20 s long, see scripts/make-bench-media.ts). */
+/** Bytes per second of a bench source file. */
 function fileBytesPerSecond(path: string): number {
-  return statSync(path).size / 20;
+  return statSync(path).size / BENCH_SOURCE_SECONDS;
 }
 
 /**

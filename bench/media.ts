@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../server/package-root.ts';
 
 const DIR = join(PACKAGE_ROOT, '.cache', 'bench');
-const SECONDS = 20;
+/** The length of every bench source. */
+export const BENCH_SOURCE_SECONDS = 20;
 
 export function benchMediaPath(mbps: number): string {
   // v2: interleaved one fragment per frame (v1's 1 s fragments made the looped source bursty).
@@ -32,7 +33,7 @@ export function ensureBenchMedia(mbps: number, ffmpeg = 'ffmpeg'): string {
       '-hide_banner', '-nostdin', '-loglevel', 'error',
       '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',
       '-f', 'lavfi', '-i', 'sine=frequency=440:beep_factor=4:sample_rate=48000',
-      '-t', String(SECONDS),
+      '-t', String(BENCH_SOURCE_SECONDS),
       '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
       '-g', '30', '-keyint_min', '30', '-sc_threshold', '0',
       '-b:v', `${kbps}k`, '-minrate', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`, '-x264-params', 'nal-hrd=cbr:filler=1',
