@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { fragcastInChromium, percentile } from '../browser.ts';
 import { ms, type Scenario } from '../scenario.ts';
@@ -8,8 +9,7 @@ import { ms, type Scenario } from '../scenario.ts';
  * thread, 50 ms of it in a Chromium trace, and polling then runs on every animation frame.
  * Asked during the start, the bench delayed the very frame it timed: two runs of 30
  * loads, the two ways taking turns, gave 327 and 339 ms p50 polled against 273 and 298 ms asked
- * afterwards. A real viewer's page runs no
- * such script.
+ * afterwards. A real viewer's page runs no such script.
  */
 const HANDS_OFF_MS = 1500;
 const GIVE_UP_MS = 10_000;
@@ -17,11 +17,11 @@ const GIVE_UP_MS = 10_000;
 /** The page's first-frame time (ms from navigation), read once the start is over; undefined when there was none within GIVE_UP_MS. */
 async function firstFrameAt(page: Page): Promise<number | undefined> {
   const read = (): Promise<number | undefined> => page.evaluate(() => (window as unknown as { fragcastStats?: { firstFrameAt?: number } }).fragcastStats?.firstFrameAt);
-  await new Promise((resolve) => setTimeout(resolve, HANDS_OFF_MS));
+  await sleep(HANDS_OFF_MS);
   for (let waited = HANDS_OFF_MS; waited < GIVE_UP_MS; waited += 250) {
     const at = await read();
     if (at !== undefined) return at;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   return read();
 }
@@ -41,7 +41,7 @@ export const ttff: Scenario = async ({ clients = 10, mediaPath, log }) => {
       log(at === undefined ? `  load ${i + 1}: no frame within ${GIVE_UP_MS / 1000} s` : `  load ${i + 1}: first frame ${at.toFixed(0)} ms after navigation`);
       await page.context().close();
       // Land at a random point of the GOP, not always just after a keyframe.
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 800));
+      await sleep(200 + Math.random() * 800);
     }
   } finally {
     await browser.close();
