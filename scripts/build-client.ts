@@ -21,10 +21,10 @@ const GZIP_MIN_BYTES = 1024;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist`;
-mkdirSync(outdir, { recursive: true });
-// The last build's files go first: chunks are named by content hash, and an entry that is no longer built would stay
+// The last build goes first: chunks are named by content hash, and an entry that is no longer built would stay
 // behind; either way dist/ (and the server's memory, which serves every file in it) would keep them.
-for (const file of readdirSync(outdir)) rmSync(`${outdir}/${file}`);
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir);
 
 const common: BuildOptions = {
   absWorkingDir: root,
