@@ -67,7 +67,7 @@ export class HttpMp4Session extends ViewerSession {
     return this.#queue.bytes;
   }
 
-  protected corked(work: () => void): void {
+  protected batched(work: () => void): void {
     this.#res.cork(work);
   }
 

@@ -75,8 +75,8 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   protected abstract bufferedBytes(): number;
   /** Writes one fragment's bytes; called only for fragments the gate admitted. */
   protected abstract write(fragment: Fragment): void;
-  /** Runs `work` with the connection corked, so a batch goes out in one write. */
-  protected abstract corked(work: () => void): void;
+  /** Runs `work`, one batch of writes. A transport that gains from it corks the connection, so the batch goes out in one write. */
+  protected abstract batched(work: () => void): void;
   /** Sends a new init. Returns false when this output cannot continue across inits and the session must end. */
   protected abstract writeInit(init: InitRecord): boolean;
   /** Ends the transport from the server side; `reason` is the registry code to tell the viewer. */
@@ -90,7 +90,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   start(): void {
     const init = this.stream.init;
     if (!init) return;
-    this.corked(() => {
+    this.batched(() => {
       if (!this.#sendInit(init)) return;
       const gop = this.stream.cache.newest;
       if (gop) this.#admit(gop.fragments, Date.now());
@@ -99,7 +99,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
 
   onInit(init: InitRecord): void {
     if (this.#closed) return;
-    this.corked(() => this.#sendInit(init));
+    this.batched(() => this.#sendInit(init));
   }
 
   /** The per-fragment hot path: gate each fragment, write the admitted ones, one cork per batch. */
@@ -108,7 +108,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
     this.#batch = fragments;
     this.#batchNow = nowMs;
     // A function bound once per session, not a closure per call: no allocation per viewer per batch.
-    this.corked(this.#admitBatch);
+    this.batched(this.#admitBatch);
     this.#batch = NO_FRAGMENTS;
   }
 

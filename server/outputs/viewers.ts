@@ -134,7 +134,7 @@ export class Viewers {
   #attach(stream: Stream): StreamAudience {
     const sessions = new Set<ViewerSession>();
     const onFragments = (fragments: readonly Fragment[]): void => {
-      // One clock read per batch, not per viewer. Per-viewer corked sends from JS, not uWS pub/sub: each
+      // One clock read per batch, not per viewer. Per-viewer sends from JS, not uWS pub/sub: each
       // viewer needs its own keyframe gate, and the cost is level with the C++ publish loop — at 2,000
       // viewers of 4 Mbit/s fragcast used 0.55 cores against the bare-uWS ceiling's 0.65 and delivered
       // 8.3 Gbit/s against 7.6 (`npm run bench -- compare --clients 2000`, docs/benchmarks.md).

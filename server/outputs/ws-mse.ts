@@ -12,7 +12,6 @@ import { ViewerSession } from './viewer-session.ts';
 export interface WsTransport {
   send(message: Uint8Array | string, isBinary?: boolean): number;
   getBufferedAmount(): number;
-  cork(work: () => void): unknown;
   end(code?: number, shortMessage?: string): void;
 }
 
@@ -62,9 +61,18 @@ function keyframeStamp(fragment: Fragment): string {
 /**
  * A WebSocket MSE viewer (docs/protocol.md): an `init` text message and the
  * init segment, then whole-box fragments, each sent as the very buffer the
- * stream holds: uWS copies it into the socket, JavaScript copies nothing.
- * While the socket has backpressure, messages wait in a SendQueue (by
- * reference) and go out on uWS's drain, in order.
+ * stream holds. While the socket has backpressure, messages wait in a
+ * SendQueue (by reference) and go out on uWS's drain, in order.
+ *
+ * Its sends are never corked, on purpose. uWS writes a message of 16 KB or
+ * more (a keyframe, most fragments at 4 Mbit/s) straight from the caller's
+ * buffer, header and payload in one writev, only when its cork buffer is
+ * empty and the socket holds nothing. Behind anything corked (the keyframe
+ * stamp, the previous fragment of a replay) it copies the whole message into
+ * a buffer of that socket's own, which it clears but never shrinks: every
+ * viewer then kept about two fragments of memory for its whole life.
+ * Uncorked, a small message still goes out in one write (uWS corks it
+ * itself); a keyframe costs one more write for its stamp.
  */
 export class WsMseSession extends ViewerSession {
   readonly output = 'ws' as const;
@@ -74,8 +82,6 @@ export class WsMseSession extends ViewerSession {
   /** The messages it may send: that rate, VIEWER_MESSAGE_WINDOW_SECONDS deep. */
   readonly #messageAllowance: TokenBucket;
   readonly #queue: SendQueue;
-  /** Bound once: drained() runs per viewer per writable event. */
-  readonly #flushQueue = (): void => this.#queue.flush();
 
   constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, messagesPerSecond = 20) {
     super(stream, remoteAddress, gate);
@@ -122,9 +128,7 @@ export class WsMseSession extends ViewerSession {
   override start(): void {
     super.start();
     if (this.closed) return;
-    this.#ws.cork(() => {
-      for (const marker of this.stream.markers.list()) this.onMarker(marker);
-    });
+    for (const marker of this.stream.markers.list()) this.onMarker(marker);
   }
 
   override onMarker(marker: Marker): void {
@@ -137,16 +141,17 @@ export class WsMseSession extends ViewerSession {
    * its own write-out): once uWS holds nothing, what waited goes out.
    */
   drained(): void {
-    if (this.closed || this.#queue.empty) return;
-    this.#ws.cork(this.#flushQueue);
+    if (this.closed) return;
+    this.#queue.flush();
   }
 
   protected bufferedBytes(): number {
     return this.#queue.bytes;
   }
 
-  protected corked(work: () => void): void {
-    this.#ws.cork(work);
+  /** Uncorked: see the class comment. */
+  protected batched(work: () => void): void {
+    work();
   }
 
   protected write(fragment: Fragment): void {

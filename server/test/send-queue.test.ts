@@ -58,9 +58,6 @@ class FakeSocket implements WsTransport {
   getBufferedAmount(): number {
     return this.buffered;
   }
-  cork(work: () => void): void {
-    work();
-  }
   end(): void {}
 }
 

@@ -45,7 +45,12 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
       const session = new WsMseSession(ws, data.stream, data.remoteAddress, ctx.gateFor(data.stream.name), ctx.limits.viewerMessagesPerSecond);
       data.session = session;
       session.once('close', ctx.limits.hold(data.remoteAddress));
-      ctx.viewers.add(session);
+      // uWS runs `open` corked, its 101 response still in the cork buffer, and anything sent now would queue behind
+      // it and be copied into the socket's own buffer for good (WsMseSession). The instant start waits one turn of the
+      // loop, for the handshake to have gone out.
+      setImmediate(() => {
+        if (!session.closed) ctx.viewers.add(session);
+      });
     },
     message: (ws, message, isBinary) => ws.getUserData().session?.receive(message, isBinary),
     drain: (ws) => ws.getUserData().session?.drained(),
