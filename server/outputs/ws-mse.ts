@@ -141,7 +141,7 @@ export class WsMseSession extends ViewerSession {
    * its own write-out): once uWS holds nothing, what waited goes out.
    */
   drained(): void {
-    if (this.closed) return;
+    if (this.closed || this.#queue.empty) return;
     this.#queue.flush();
   }
 
