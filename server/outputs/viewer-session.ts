@@ -58,6 +58,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   /** Generation of the init this viewer was last sent. */
   protected sentGeneration = 0;
   #closed = false;
+  #started = false;
 
   constructor(stream: Stream, remoteAddress: string, gate: Partial<KeyframeGateOptions> = {}) {
     super();
@@ -69,6 +70,11 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** start() has run: until then the session is registered but sends nothing (its start brings the current init, GOP and markers). */
+  protected get started(): boolean {
+    return this.#started;
   }
 
   /** Bytes waiting to go out on this viewer's connection, as the gate should see them. */
@@ -88,6 +94,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
 
   /** Sends the current init and the newest GOP: the instant start. */
   start(): void {
+    this.#started = true;
     const init = this.stream.init;
     if (!init) return;
     this.batched(() => {
@@ -98,11 +105,11 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   }
 
   onInit(init: InitRecord): void {
-    if (this.#closed) return;
+    if (this.#closed || !this.#started) return;
     this.batched(() => this.#sendInit(init));
   }
 
-  /** The per-fragment hot path: gate each fragment, write the admitted ones, one cork per batch. */
+  /** The per-fragment hot path: gate each fragment, write the admitted ones, one batch per call. */
   deliver(fragments: readonly Fragment[], nowMs: number): void {
     if (this.#closed || this.sentGeneration === 0) return;
     this.#batch = fragments;

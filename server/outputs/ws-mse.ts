@@ -83,8 +83,18 @@ export class WsMseSession extends ViewerSession {
   readonly #messageAllowance: TokenBucket;
   readonly #queue: SendQueue;
 
-  constructor(ws: WsTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, messagesPerSecond = 20) {
-    super(stream, remoteAddress, gate);
+  /** Runs the instant start: at once, or later when the transport asks (see start()). */
+  readonly #schedule: (work: () => void) => void;
+
+  constructor(
+    ws: WsTransport,
+    stream: Stream,
+    remoteAddress: string,
+    options: { gate?: Partial<KeyframeGateOptions>; messagesPerSecond?: number; schedule?: (work: () => void) => void } = {},
+  ) {
+    super(stream, remoteAddress, options.gate);
+    const messagesPerSecond = options.messagesPerSecond ?? 20;
+    this.#schedule = options.schedule ?? ((work) => work());
     this.#ws = ws;
     this.#queue = new SendQueue({
       heldBytes: () => ws.getBufferedAmount(),
@@ -124,15 +134,22 @@ export class WsMseSession extends ViewerSession {
     // Unknown types are ignored, so that older servers tolerate newer players.
   }
 
-  /** The instant start, then the stream's markers: the page lists them without asking the API. */
+  /**
+   * The instant start, then the stream's markers: the page lists them without asking the API. Runs through
+   * `schedule`: uWS opens a WebSocket with its 101 response still corked, and whatever is sent behind it is
+   * copied (the class comment; http/after-handler.ts).
+   */
   override start(): void {
-    super.start();
-    if (this.closed) return;
-    for (const marker of this.stream.markers.list()) this.onMarker(marker);
+    this.#schedule(() => {
+      if (this.closed) return;
+      super.start();
+      if (this.closed) return;
+      for (const marker of this.stream.markers.list()) this.onMarker(marker);
+    });
   }
 
   override onMarker(marker: Marker): void {
-    if (this.closed) return;
+    if (this.closed || !this.started) return;
     this.#sendJson({ type: 'marker', ...describeMarker(marker) });
   }
 

@@ -9,7 +9,7 @@ export interface StreamEvents {
   [event: string]: unknown[];
   /** A new init segment: a new generation starts; the cache was cleared. */
   init: [InitRecord];
-  /** Fragments parsed from one chunk of input, in order. Batched so outputs can cork one write per viewer. */
+  /** Fragments parsed from one chunk of input, in order. Batched so an output can write them in one go per viewer. */
   fragments: [readonly Fragment[]];
   /** The input was malformed; the stream's parser was reset and its source should restart. */
   'input-error': [MediaError];

@@ -68,7 +68,7 @@ function stubStream(): Stream {
 
 test('under backpressure a WebSocket viewer queues references, not copies, and sends them in order on drain', () => {
   const socket = new FakeSocket();
-  const session = new WsMseSession(socket, stubStream(), '127.0.0.1', { maxBufferedBytes: 10_000, resumeBufferedBytes: 2_000, maxBehindMs: 60_000 });
+  const session = new WsMseSession(socket, stubStream(), '127.0.0.1', { gate: { maxBufferedBytes: 10_000, resumeBufferedBytes: 2_000, maxBehindMs: 60_000 } });
   session.start();
   const key = makeFragment({ keyframe: true, bytes: 3000 });
   session.deliver([key], Date.now());
@@ -93,6 +93,25 @@ test('under backpressure a WebSocket viewer queues references, not copies, and s
   assert.equal(flushed.length, 3);
   assert.equal(flushed[0], waiting[0]!.bytes, 'the stream\'s own buffer, in order');
   assert.equal(flushed[1], waiting[1]!.bytes);
+});
+
+test('a WebSocket viewer whose start is scheduled later sends nothing before it, then its init, the GOP and the markers once', () => {
+  const socket = new FakeSocket();
+  const marker = { id: 'm1', label: 'goal', timeMs: Date.UTC(2026, 0, 1), createdMs: Date.UTC(2026, 0, 1) };
+  const keyframe = makeFragment({ keyframe: true, bytes: 3000 });
+  const stream = stubStream();
+  Object.assign(stream, { markers: { list: () => [marker] }, cache: { newest: { fragments: [keyframe] } } });
+  let startLater: (() => void) | undefined;
+  const session = new WsMseSession(socket, stream, '127.0.0.1', { schedule: (work) => (startLater = work) });
+  session.start();
+  // Between open and the start (uWS's 101 response still corked): registered, so the stream's events reach it.
+  session.onInit(stream.init!);
+  session.onMarker(marker);
+  session.deliver([makeFragment({ keyframe: true })], Date.now());
+  assert.equal(socket.sent.length, 0, 'nothing is sent before the start');
+  startLater!();
+  const kinds = socket.sent.map(({ message }) => (typeof message === 'string' ? (JSON.parse(message) as { type: string }).type : message));
+  assert.deepEqual(kinds, ['init', stream.init!.bytes, 'keyframe', keyframe.bytes, 'marker'], 'one init, the cached GOP, each marker once');
 });
 
 test('a drain stops sending as soon as uWS has to hold bytes again', () => {

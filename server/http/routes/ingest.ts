@@ -1,6 +1,7 @@
 import { FragcastError } from '../../errors.ts';
 import { PushSource, type Publisher } from '../../sources/push-source.ts';
 import { isValidStreamName } from '../../streams/stream-name.ts';
+import { afterHandler } from '../after-handler.ts';
 import { sendError, writeHead } from '../respond.ts';
 import type { HttpContext, Router } from '../router.ts';
 import type { UWS } from '../uws.ts';
@@ -14,6 +15,8 @@ interface IngestUserData {
   readonly source: PushSource;
   readonly remoteAddress: string;
   publisher?: Publisher;
+  /** uWS has closed the socket: it must not be touched again. */
+  closed?: boolean;
 }
 
 /** The push source of the stream named by route parameter 0, or answers 404/400 and returns undefined. */
@@ -50,19 +53,21 @@ function admit(ctx: HttpContext, res: UWS.HttpResponse, req: UWS.HttpRequest): P
 /**
  * Push ingest (docs/config.md, "push"): `PUT|POST /ingest/NAME` with a
  * (chunked) fMP4 body, and `ws://HOST/ingest/NAME/ws` with binary messages.
- * Bytes go to the stream's PushSource as they arrive; nothing is buffered
- * here. uWS lends each chunk only for the duration of the callback, so each
- * is copied once.
+ * Bytes go to the stream's PushSource as they arrive, on the next turn of
+ * the event loop (after-handler.ts: the viewers' sends must not run inside
+ * the publisher's corked handler). uWS lends each chunk only for the
+ * duration of the callback, so each is copied once.
  */
 export function ingestRoutes(router: Router, ctx: HttpContext): void {
   const httpIngest = (res: UWS.HttpResponse, req: UWS.HttpRequest): void => {
     const source = admit(ctx, res, req);
     if (!source) return;
-    let done = false;
+    // The response was answered (204, or the error that kicked the publisher) or aborted: res is not touched again.
+    let answered = false;
     const published = source.publish(ctx.access.clientAddress(res, req), {
       kick: (error) => {
-        if (done) return;
-        done = true;
+        if (answered) return;
+        answered = true;
         sendError(res, error, [['Connection', 'close']]);
       },
     });
@@ -70,20 +75,25 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
       sendError(res, published);
       return;
     }
+    // The publisher hears of the abort after the bytes that came before it.
     res.onAborted(() => {
-      done = true;
-      published.end();
+      answered = true;
+      afterHandler(published.end);
     });
     res.onData((chunk, isLast) => {
-      if (done) return;
-      if (chunk.byteLength) published.write(Buffer.from(new Uint8Array(chunk)));
-      // The write may have ended the publisher (malformed media): the response is already answered.
-      if (done || !isLast) return;
-      done = true;
-      published.end();
-      res.cork(() => {
-        writeHead(res, 204, []);
-        res.endWithoutBody();
+      if (answered) return;
+      const bytes = chunk.byteLength ? Buffer.from(new Uint8Array(chunk)) : undefined;
+      afterHandler(() => {
+        if (bytes) published.write(bytes);
+        if (!isLast) return;
+        published.end();
+        // The write may have kicked the publisher (malformed media): then the response is already answered.
+        if (answered) return;
+        answered = true;
+        res.cork(() => {
+          writeHead(res, 204, []);
+          res.endWithoutBody();
+        });
       });
     });
   };
@@ -108,6 +118,8 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
     open: (ws) => {
       const data = ws.getUserData();
       const kick = (error: FragcastError): void => {
+        // A write run after the socket closed may still find bad media: the socket is gone, nothing to tell.
+        if (data.closed) return;
         // Close codes 4000 + the HTTP status: 4408 idle, 4409 conflict, 4410 stream gone, 4422 bad media, 4429 over max_bitrate.
         ws.end(4000 + error.status, Buffer.from(error.message).subarray(0, MAX_CLOSE_REASON_BYTES).toString('utf8'));
       };
@@ -116,10 +128,19 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
       else data.publisher = published;
     },
     message: (ws, message, isBinary) => {
+      const publisher = ws.getUserData().publisher;
       // Text messages carry nothing for a stream; a publisher may send them (a hello) without harm.
-      if (isBinary) ws.getUserData().publisher?.write(Buffer.from(new Uint8Array(message)));
+      if (!isBinary || !publisher) return;
+      const bytes = Buffer.from(new Uint8Array(message));
+      afterHandler(() => publisher.write(bytes));
     },
-    close: (ws) => ws.getUserData().publisher?.end(),
+    close: (ws) => {
+      const data = ws.getUserData();
+      data.closed = true;
+      const publisher = data.publisher;
+      // After the messages that came before the close.
+      if (publisher) afterHandler(publisher.end);
+    },
   });
 
   // uWS matches the ws route only for upgrade requests; a plain GET lands here.

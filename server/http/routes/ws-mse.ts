@@ -1,4 +1,5 @@
 import { FragcastError } from '../../errors.ts';
+import { afterHandler } from '../after-handler.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Stream } from '../../streams/stream.ts';
 import { playerStreamFor } from '../cors.ts';
@@ -42,15 +43,15 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
     },
     open: (ws) => {
       const data = ws.getUserData();
-      const session = new WsMseSession(ws, data.stream, data.remoteAddress, ctx.gateFor(data.stream.name), ctx.limits.viewerMessagesPerSecond);
+      const session = new WsMseSession(ws, data.stream, data.remoteAddress, {
+        gate: ctx.gateFor(data.stream.name),
+        messagesPerSecond: ctx.limits.viewerMessagesPerSecond,
+        // Registered now (limits count it), started once `open` has returned and the 101 response has gone out.
+        schedule: afterHandler,
+      });
       data.session = session;
       session.once('close', ctx.limits.hold(data.remoteAddress));
-      // uWS runs `open` corked, its 101 response still in the cork buffer, and anything sent now would queue behind
-      // it and be copied into the socket's own buffer for good (WsMseSession). The instant start waits one turn of the
-      // loop, for the handshake to have gone out.
-      setImmediate(() => {
-        if (!session.closed) ctx.viewers.add(session);
-      });
+      ctx.viewers.add(session);
     },
     message: (ws, message, isBinary) => ws.getUserData().session?.receive(message, isBinary),
     drain: (ws) => ws.getUserData().session?.drained(),
