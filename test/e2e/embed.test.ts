@@ -266,10 +266,14 @@ test('<fragcast-player> with player.js as a module: bad options become events, n
   await waitForEvent(page, 'live', 'playing');
   const logged = await events(page);
   const errors = logged.filter((event) => event.type === 'error').map((event) => [event.player, event.detail.details, event.detail.fatal]);
-  assert.deepEqual(errors, [
-    ['live', 'invalidOption', false],
-    ['nowhere', 'invalidOption', true],
-  ]);
+  // Only option errors concern this test; a playing stream may also report a non-fatal stall on a busy machine.
+  assert.deepEqual(
+    errors.filter(([, details, fatal]) => details === 'invalidOption' || fatal),
+    [
+      ['live', 'invalidOption', false],
+      ['nowhere', 'invalidOption', true],
+    ],
+  );
   assert.equal(await page.evaluate(() => document.getElementById('live')!.getAttribute('mode')), 'fast');
   assert.equal(await page.evaluate(() => (document.getElementById('live') as FragcastPlayerElement).mode), 'auto', 'the default applies');
   assert.match(await page.locator('#nowhere .message').innerText(), /src is missing/);
