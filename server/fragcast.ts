@@ -16,6 +16,7 @@ import { Viewers } from './outputs/viewers.ts';
 import type { KeyframeGateOptions } from './outputs/keyframe-gate.ts';
 import { Assets } from './http/assets.ts';
 import { Access } from './http/access.ts';
+import { AfterHandler } from './http/after-handler.ts';
 import { isLoopbackHost } from './http/cidr.ts';
 import { Limits } from './http/limits.ts';
 import { originPolicy } from './http/cors.ts';
@@ -172,6 +173,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
       tls: startup.listen.tls,
       access,
       limits,
+      afterHandler: new AfterHandler(log.child({ module: 'http' })),
       uws,
       registry,
       viewers,

@@ -1,3 +1,5 @@
+import type { Logger } from '../logger.ts';
+
 /**
  * Work that must not run inside the uWS handler that asks for it runs here,
  * on the next turn of the event loop (setImmediate), in the order asked.
@@ -12,23 +14,29 @@
  * a publisher's bytes complete fan out to viewers from here, and so does a
  * viewer's instant start (docs/benchmarks.md, "Memory per viewer").
  */
-const pending: (() => void)[] = [];
-
-function runPending(): void {
-  // Work queued while this runs waits for the next turn.
-  for (const work of pending.splice(0)) {
-    try {
-      work();
-    } catch (error) {
-      // The rest still runs; the error surfaces as a listener's does (SafeEmitter).
-      process.nextTick(() => {
-        throw error;
-      });
+export class AfterHandler {
+  readonly #log: Logger;
+  #pending: (() => void)[] = [];
+  readonly #runPending = (): void => {
+    const batch = this.#pending;
+    // Work queued while this batch runs waits for the next turn.
+    this.#pending = [];
+    for (const work of batch) {
+      try {
+        work();
+      } catch (error) {
+        // One failed piece of work (a bug) is logged, like a stream listener's; the rest and the server go on.
+        this.#log.error({ err: error }, 'work deferred from a uWS handler failed');
+      }
     }
-  }
-}
+  };
 
-/** Runs `work` once the current uWS handler has returned, after any work queued before it. */
-export function afterHandler(work: () => void): void {
-  if (pending.push(work) === 1) setImmediate(runPending);
+  constructor(logger: Logger) {
+    this.#log = logger;
+  }
+
+  /** Runs `work` once the current uWS handler has returned, after any work queued before it. */
+  readonly run = (work: () => void): void => {
+    if (this.#pending.push(work) === 1) setImmediate(this.#runPending);
+  };
 }

@@ -13,6 +13,7 @@ import { isValidStreamName } from '../streams/stream-name.ts';
 import { doorOf, type Access, type Door } from './access.ts';
 import type { Assets } from './assets.ts';
 import type { OriginPolicy } from './cors.ts';
+import type { AfterHandler } from './after-handler.ts';
 import type { Limits } from './limits.ts';
 import { markHead, sendError } from './respond.ts';
 import type { LoadedUws, UWS } from './uws.ts';
@@ -40,6 +41,8 @@ export interface HttpContext {
   readonly access: Access;
   /** Viewer caps, connections per address, header size (limits.ts). */
   readonly limits: Limits;
+  /** Runs work once the uWS handler that asked for it has returned (after-handler.ts). */
+  readonly afterHandler: AfterHandler;
   /** The viewer gate settings of a stream (its configuration's `viewers`). */
   readonly gateFor: (stream: string) => Partial<KeyframeGateOptions>;
   /** Which web origins may play a stream (its configuration's `cors.origins`). */

@@ -72,7 +72,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
     return this.#closed;
   }
 
-  /** start() has run: until then the session is registered but sends nothing (its start brings the current init, GOP and markers). */
+  /** The start (init, GOP) has run: until then the session is registered but sends no media (the start brings the current init and GOP). */
   protected get started(): boolean {
     return this.#started;
   }

@@ -109,7 +109,7 @@ export class Viewers {
     return out;
   }
 
-  /** Registers a session, starts it (init + newest GOP), then feeds it live fragments until it closes. */
+  /** Registers a session, starts it (init + newest GOP; a WebSocket session may run its start later), then feeds it live fragments until it closes. */
   add(session: ViewerSession): void {
     this.#sessions.set(session.id, session);
     this.#settledFor(session.stream.name)[session.output].sessions++;

@@ -200,6 +200,13 @@ export class WsMseSession extends ViewerSession {
   }
 
   #sendJson(message: ServerMessage): void {
-    this.#queue.send(JSON.stringify(message));
+    const text = JSON.stringify(message);
+    // A control message answered before the start (a client that pipelined a ping behind its upgrade) still
+    // comes after `init` (docs/protocol.md, "Order of messages"): the start was scheduled first.
+    if (this.started) this.#queue.send(text);
+    else
+      this.#schedule(() => {
+        if (!this.closed) this.#queue.send(text);
+      });
   }
 }

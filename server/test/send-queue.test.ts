@@ -98,20 +98,25 @@ test('under backpressure a WebSocket viewer queues references, not copies, and s
 test('a WebSocket viewer whose start is scheduled later sends nothing before it, then its init, the GOP and the markers once', () => {
   const socket = new FakeSocket();
   const marker = { id: 'm1', label: 'goal', timeMs: Date.UTC(2026, 0, 1), createdMs: Date.UTC(2026, 0, 1) };
-  const keyframe = makeFragment({ keyframe: true, bytes: 3000 });
+  // The cached GOP is of generation 2: the stream re-initialised between the viewer's open and its start.
+  const keyframe = makeFragment({ keyframe: true, bytes: 3000, generation: 2 });
   const stream = stubStream();
   Object.assign(stream, { markers: { list: () => [marker] }, cache: { newest: { fragments: [keyframe] } } });
-  let startLater: (() => void) | undefined;
-  const session = new WsMseSession(socket, stream, '127.0.0.1', { schedule: (work) => (startLater = work) });
+  const later: (() => void)[] = [];
+  const session = new WsMseSession(socket, stream, '127.0.0.1', { schedule: (work) => later.push(work) });
   session.start();
   // Between open and the start (uWS's 101 response still corked): registered, so the stream's events reach it.
-  session.onInit(stream.init!);
+  const reinit = { ...stream.init!, generation: 2, bytes: Buffer.from('init 2') };
+  Object.assign(stream, { init: reinit });
+  session.onInit(reinit);
   session.onMarker(marker);
   session.deliver([makeFragment({ keyframe: true })], Date.now());
+  session.receive(new TextEncoder().encode('{"type":"ping","id":7}').buffer as ArrayBuffer, false);
   assert.equal(socket.sent.length, 0, 'nothing is sent before the start');
-  startLater!();
+  for (const work of later) work();
   const kinds = socket.sent.map(({ message }) => (typeof message === 'string' ? (JSON.parse(message) as { type: string }).type : message));
-  assert.deepEqual(kinds, ['init', stream.init!.bytes, 'keyframe', keyframe.bytes, 'marker'], 'one init, the cached GOP, each marker once');
+  assert.deepEqual(kinds, ['init', reinit.bytes, 'keyframe', keyframe.bytes, 'marker', 'pong'], 'the current init once, the cached GOP, each marker once, then the answer to the ping');
+  assert.equal((JSON.parse(socket.sent[0]!.message as string) as { generation: number }).generation, 2);
 });
 
 test('a drain stops sending as soon as uWS has to hold bytes again', () => {

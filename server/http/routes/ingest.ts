@@ -1,7 +1,6 @@
 import { FragcastError } from '../../errors.ts';
 import { PushSource, type Publisher } from '../../sources/push-source.ts';
 import { isValidStreamName } from '../../streams/stream-name.ts';
-import { afterHandler } from '../after-handler.ts';
 import { sendError, writeHead } from '../respond.ts';
 import type { HttpContext, Router } from '../router.ts';
 import type { UWS } from '../uws.ts';
@@ -54,11 +53,12 @@ function admit(ctx: HttpContext, res: UWS.HttpResponse, req: UWS.HttpRequest): P
  * Push ingest (docs/config.md, "push"): `PUT|POST /ingest/NAME` with a
  * (chunked) fMP4 body, and `ws://HOST/ingest/NAME/ws` with binary messages.
  * Bytes go to the stream's PushSource as they arrive, on the next turn of
- * the event loop (after-handler.ts: the viewers' sends must not run inside
+ * the event loop (AfterHandler: the viewers' sends must not run inside
  * the publisher's corked handler). uWS lends each chunk only for the
  * duration of the callback, so each is copied once.
  */
 export function ingestRoutes(router: Router, ctx: HttpContext): void {
+  const afterHandler = ctx.afterHandler.run;
   const httpIngest = (res: UWS.HttpResponse, req: UWS.HttpRequest): void => {
     const source = admit(ctx, res, req);
     if (!source) return;

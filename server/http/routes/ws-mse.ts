@@ -1,5 +1,4 @@
 import { FragcastError } from '../../errors.ts';
-import { afterHandler } from '../after-handler.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Stream } from '../../streams/stream.ts';
 import { playerStreamFor } from '../cors.ts';
@@ -47,7 +46,7 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
         gate: ctx.gateFor(data.stream.name),
         messagesPerSecond: ctx.limits.viewerMessagesPerSecond,
         // Registered now (limits count it), started once `open` has returned and the 101 response has gone out.
-        schedule: afterHandler,
+        schedule: ctx.afterHandler.run,
       });
       data.session = session;
       session.once('close', ctx.limits.hold(data.remoteAddress));
