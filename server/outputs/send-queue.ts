@@ -55,10 +55,11 @@ export class SendQueue {
   /**
    * The connection drained: once the transport holds nothing, hands over
    * what waits, oldest first, until the socket takes only part of a message
-   * (the rest wait for the next drain).
+   * (the rest wait for the next drain). With nothing waiting it does nothing:
+   * drains come per viewer per writable event.
    */
   flush(): void {
-    if (this.#outlet.heldBytes() > 0) return;
+    if (this.empty || this.#outlet.heldBytes() > 0) return;
     const items = this.#items;
     while (this.#head < items.length) {
       const message = items[this.#head]!;

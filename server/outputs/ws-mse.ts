@@ -72,7 +72,8 @@ function keyframeStamp(fragment: Fragment): string {
  * a buffer of that socket's own, which it clears but never shrinks: every
  * viewer then kept about two fragments of memory for its whole life.
  * Uncorked, a small message still goes out in one write (uWS corks it
- * itself); a keyframe costs one more write for its stamp.
+ * itself, unless another socket's handler holds the cork: AfterHandler keeps
+ * the fan-out out of those); a keyframe costs one more write for its stamp.
  */
 export class WsMseSession extends ViewerSession {
   readonly output = 'ws' as const;
@@ -158,8 +159,7 @@ export class WsMseSession extends ViewerSession {
    * its own write-out): once uWS holds nothing, what waited goes out.
    */
   drained(): void {
-    if (this.closed || this.#queue.empty) return;
-    this.#queue.flush();
+    if (!this.closed) this.#queue.flush();
   }
 
   protected bufferedBytes(): number {
