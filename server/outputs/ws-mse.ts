@@ -11,8 +11,51 @@ import { ViewerSession } from './viewer-session.ts';
 /** The part of a uWS WebSocket this output uses (uWS's WebSocket satisfies it; tests may pass a fake). */
 export interface WsTransport {
   send(message: Uint8Array | string, isBinary?: boolean): number;
+  sendFirstFragment(message: Uint8Array, isBinary?: boolean): boolean;
+  sendFragment(message: Uint8Array): boolean;
+  sendLastFragment(message: Uint8Array): boolean;
   getBufferedAmount(): number;
   end(code?: number, shortMessage?: string): void;
+}
+
+/** uWS v20.30's cork buffer (its LoopData::CORK_BUFFER_SIZE). */
+const UWS_CORK_BUFFER_BYTES = 16 * 1024;
+/**
+ * The largest payload whose frame uWS writes through its cork buffer: the
+ * frame (2 + 2 header bytes from 126 bytes of payload up, RFC 6455 §5.2)
+ * must be smaller than the buffer.
+ */
+export const MAX_CORKABLE_PAYLOAD = UWS_CORK_BUFFER_BYTES - 4 - 1;
+
+/**
+ * Sends one binary message without making uWS grow the socket's own buffer.
+ *
+ * uWS v20.30 writes a message in one of three ways: a frame that fits its
+ * cork buffer through that buffer; on a plain socket, a payload of 16 KB or
+ * more straight from the caller's buffer (one writev); anything else, into a
+ * buffer of the socket's own, grown to the message's size and never shrunk.
+ * Two kinds of message take that third way even when the socket is idle: a
+ * payload of 16,380-16,383 bytes (too big for the cork buffer with its
+ * header, too small for the straight path), and over TLS everything above
+ * MAX_CORKABLE_PAYLOAD. One such fragment once cost every viewer 16 KB for
+ * the rest of its life (heaptrack, 2,000 viewers: 2,000 grown buffers,
+ * 32.8 MB, after one fragment of 16,383 bytes; docs/benchmarks.md). Those
+ * messages go as one message in several frames (RFC 6455 §5.4), each small
+ * enough for the cork buffer; the viewer receives the same message.
+ */
+export function sendBinary(ws: WsTransport, bytes: Uint8Array, tls: boolean): void {
+  if (bytes.length <= MAX_CORKABLE_PAYLOAD || (!tls && bytes.length >= UWS_CORK_BUFFER_BYTES)) {
+    ws.send(bytes, true);
+    return;
+  }
+  const frames = Math.ceil(bytes.length / MAX_CORKABLE_PAYLOAD);
+  const frameBytes = Math.ceil(bytes.length / frames);
+  ws.sendFirstFragment(bytes.subarray(0, frameBytes), true);
+  for (let at = frameBytes; at < bytes.length; at += frameBytes) {
+    const end = at + frameBytes;
+    if (end >= bytes.length) ws.sendLastFragment(bytes.subarray(at));
+    else ws.sendFragment(bytes.subarray(at, end));
+  }
 }
 
 /** Largest text message a viewer may send. Control messages are tiny; anything bigger is abuse. */
@@ -91,16 +134,24 @@ export class WsMseSession extends ViewerSession {
     ws: WsTransport,
     stream: Stream,
     remoteAddress: string,
-    options: { gate?: Partial<KeyframeGateOptions>; messagesPerSecond?: number; schedule?: (work: () => void) => void } = {},
+    options: {
+      gate?: Partial<KeyframeGateOptions>;
+      messagesPerSecond?: number;
+      schedule?: (work: () => void) => void;
+      /** The socket is TLS (`listen.tls`): uWS copies every large message there (sendBinary). */
+      tls?: boolean;
+    } = {},
   ) {
     super(stream, remoteAddress, options.gate);
     const messagesPerSecond = options.messagesPerSecond ?? 20;
     this.#schedule = options.schedule ?? ((work) => work());
     this.#ws = ws;
+    const tls = options.tls ?? false;
     this.#queue = new SendQueue({
       heldBytes: () => ws.getBufferedAmount(),
       send: (message) => {
-        ws.send(message, typeof message !== 'string');
+        if (typeof message === 'string') ws.send(message, false);
+        else sendBinary(ws, message, tls);
         return ws.getBufferedAmount() === 0;
       },
     });

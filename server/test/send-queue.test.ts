@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SendQueue, type QueuedMessage } from '../outputs/send-queue.ts';
 import { HttpMp4Session, type HttpStreamTransport } from '../outputs/http-mp4.ts';
-import { WsMseSession, type WsTransport } from '../outputs/ws-mse.ts';
+import { WsMseSession } from '../outputs/ws-mse.ts';
 import type { Stream } from '../streams/stream.ts';
+import { FakeWebSocket } from '../../test/helpers/fake-ws.ts';
 import { makeFragment } from '../../test/helpers/fragments.ts';
 
 test('a send queue hands its messages over in order, stops where the transport buffers, and counts what waits', () => {
@@ -47,27 +48,13 @@ test('a send queue hands its messages over in order, stops where the transport b
   assert.equal(queue.bytes, 0);
 });
 
-/** What WsMseSession uses of a uWS WebSocket; `buffered` plays uWS's per-socket backpressure buffer. */
-class FakeSocket implements WsTransport {
-  sent: { message: Uint8Array | string; binary: boolean }[] = [];
-  buffered = 0;
-  send(message: Uint8Array | string, isBinary = false): number {
-    this.sent.push({ message, binary: isBinary });
-    return 1;
-  }
-  getBufferedAmount(): number {
-    return this.buffered;
-  }
-  end(): void {}
-}
-
 function stubStream(): Stream {
   const init = { generation: 1, bytes: Buffer.from('init'), info: { mime: 'video/mp4; codecs="avc1.64001f"', tracks: [] } };
   return { name: 'cam', init, cache: { newest: undefined }, markers: { list: () => [] } } as unknown as Stream;
 }
 
 test('under backpressure a WebSocket viewer queues references, not copies, and sends them in order on drain', () => {
-  const socket = new FakeSocket();
+  const socket = new FakeWebSocket();
   const session = new WsMseSession(socket, stubStream(), '127.0.0.1', { gate: { maxBufferedBytes: 10_000, resumeBufferedBytes: 2_000, maxBehindMs: 60_000 } });
   session.start();
   const key = makeFragment({ keyframe: true, bytes: 3000 });
@@ -96,7 +83,7 @@ test('under backpressure a WebSocket viewer queues references, not copies, and s
 });
 
 test('a WebSocket viewer whose start is scheduled later sends nothing before it, then its init, the GOP and the markers once', () => {
-  const socket = new FakeSocket();
+  const socket = new FakeWebSocket();
   const marker = { id: 'm1', label: 'goal', timeMs: Date.UTC(2026, 0, 1), createdMs: Date.UTC(2026, 0, 1) };
   // The cached GOP is of generation 2: the stream re-initialised between the viewer's open and its start.
   const keyframe = makeFragment({ keyframe: true, bytes: 3000, generation: 2 });
@@ -120,7 +107,7 @@ test('a WebSocket viewer whose start is scheduled later sends nothing before it,
 });
 
 test('a drain stops sending as soon as uWS has to hold bytes again', () => {
-  const socket = new FakeSocket();
+  const socket = new FakeWebSocket();
   const session = new WsMseSession(socket, stubStream(), '127.0.0.1');
   session.start();
   session.deliver([makeFragment({ keyframe: true })], Date.now());

@@ -20,8 +20,8 @@ const WS_MAX_BACKPRESSURE = 64 * 1024 * 1024;
 /** uWS closes abruptly above this; up to it, ws-mse.ts answers with a clear close code. */
 const WS_MAX_PAYLOAD = 64 * 1024;
 
-/** `ws://HOST/streams/NAME/ws`: the WebSocket MSE output (docs/protocol.md). */
-export function wsMseRoutes(router: Router, ctx: HttpContext): void {
+/** `ws://HOST/streams/NAME/ws`: the WebSocket MSE output (docs/protocol.md). `tls`: the app is uWS's SSLApp. */
+export function wsMseRoutes(router: Router, ctx: HttpContext, socket: { readonly tls: boolean }): void {
   router.ws<WsUserData>('/streams/:name/ws', {
     compression: ctx.uws.uws.DISABLED,
     maxPayloadLength: WS_MAX_PAYLOAD,
@@ -47,6 +47,7 @@ export function wsMseRoutes(router: Router, ctx: HttpContext): void {
         messagesPerSecond: ctx.limits.viewerMessagesPerSecond,
         // Registered now (limits count it), started once `open` has returned and the 101 response has gone out.
         schedule: ctx.afterHandler.run,
+        tls: socket.tls,
       });
       data.session = session;
       session.once('close', ctx.limits.hold(data.remoteAddress));
