@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
+import pino from 'pino';
 import WebSocket from 'ws';
 import type { FfmpegSource } from '../sources/ffmpeg-source.ts';
+import type { PushSource } from '../sources/push-source.ts';
 import { commandLine, startConfiguredServer, startPusher } from '../../test/helpers/config.ts';
 import { fixture, loopSourcePath } from '../../test/helpers/fixtures.ts';
 import { streamReady, waitFor } from '../../test/helpers/server.ts';
@@ -120,6 +123,50 @@ test('push over WebSocket: bytes cut anywhere become the stream; the key is chec
   // Silent for idle_timeout: dropped with close code 4000 + 408, freeing the stream.
   const code = await new Promise<number>((resolve) => publisher.once('close', resolve));
   assert.equal(code, 4408);
+});
+
+test('push: a publisher that breaks off mid-body, or sends bad media and closes in the same breath, frees the stream; its viewer and the next publisher go on', async (t) => {
+  // What the server logs as an error: the two media errors the publishers cause, and nothing of its own.
+  const errors: { code?: string; msg: string }[] = [];
+  const logger = pino({ level: 'error' }, { write: (line: string) => void errors.push(JSON.parse(line) as { code?: string; msg: string }) });
+  const server = await startConfiguredServer(t, `streams: { cut: { source: { kind: push, key: "${KEY}" } } }`, {}, { logger });
+  const entry = server.registry.entry('cut')!;
+  const stream = entry.stream;
+  const bytes = fixture('av.mp4');
+
+  // HTTP: a body announced whole, half of it sent, then the connection dropped.
+  const socket = connect(server.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  socket.write(`PUT /ingest/cut HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEY}\r\nContent-Length: ${bytes.length}\r\n\r\n`);
+  socket.write(bytes.subarray(0, bytes.length >> 1));
+  await waitFor('fragments of the first half', () => stream.stats.fragmentsIn > 10);
+  const viewer = new WsViewer(`${server.ws}/streams/cut/ws`);
+  t.after(() => viewer.close());
+  await waitFor('the viewer\'s instant start', () => viewer.binaries.length >= 2);
+  socket.destroy();
+  await waitFor('the cut publisher to be gone', () => entry.source.state === 'idle' && !(entry.source as PushSource).publishing, 2000);
+  assert.equal(entry.source.lastExit?.reason, 'publisher ended');
+  assert.equal(stream.stats.inputErrors, 1, 'the box left half-sent counts as one input error');
+  assert.equal(viewer.closeCode, undefined, 'the viewer sees a stall, not an error');
+
+  // WebSocket: garbage and the close frame in one write, so that the server reads both in one turn.
+  const garbler = new WebSocket(`${server.ws}/ingest/cut/ws`, { headers: { authorization: `Bearer ${KEY}` } });
+  await new Promise((resolve) => garbler.once('open', resolve));
+  garbler.send(Buffer.alloc(4096, 0x41));
+  garbler.close(1000);
+  await new Promise((resolve) => garbler.once('close', resolve));
+  await waitFor('the garbage counted and the publisher gone', () => stream.stats.inputErrors === 2 && entry.source.state === 'idle', 2000);
+
+  // The stream is free: a whole file pushed next is its generation 2, and the same viewer gets it.
+  const next = await fetch(`${server.http}/ingest/cut?key=${KEY}`, { method: 'PUT', body: new Uint8Array(bytes) });
+  assert.equal(next.status, 204);
+  assert.equal(stream.init!.generation, 2);
+  await waitFor('generation 2 at the viewer', () => viewer.json().some((m) => m.type === 'init' && m.generation === 2));
+  assert.equal(viewer.closeCode, undefined);
+  assert.deepEqual(
+    errors.map((e) => e.code ?? e.msg),
+    ['MEDIA_TRUNCATED', 'MEDIA_BOX_TOO_LARGE'],
+  );
 });
 
 test('on demand: nothing runs without viewers; the first viewer waits for the first keyframe; the source stops after the last leaves', async (t) => {
