@@ -18,7 +18,7 @@ export const fanoutWs: Scenario = async ({ clients = 8000, duration, mediaPath, 
     title: `${clients} WebSocket viewers of one ${bitrate} Mbit/s stream, beside the ceiling`,
     columns: [...FANOUT_COLUMNS, 'throughput vs ceiling'],
     rows: [
-      [...fanoutRow(SERVER_LABELS.fragcast, result), `${ratio.toFixed(2)}×`],
+      [...fanoutRow(SERVER_LABELS.fragcast, result), `${ratio.toFixed(3)}×`],
       [...fanoutRow(SERVER_LABELS['uws-ceiling'], ceiling), '1.00×'],
     ],
     targets: [

@@ -100,7 +100,7 @@ export class HttpServer {
     assetRoutes(router, options);
     ingestRoutes(router, options);
     // The player's endpoints: pages on other origins may use them as the stream's cors.origins allow (cors.ts).
-    wsMseRoutes(router, options, { tls: options.tls !== undefined });
+    wsMseRoutes(router, options, this.secure);
     liveMp4Routes(router, options);
     hlsRoutes(router, options);
     snapshotRoutes(router, options);

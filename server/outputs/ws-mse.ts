@@ -20,31 +20,31 @@ export interface WsTransport {
 
 /** uWS v20.30's cork buffer (its LoopData::CORK_BUFFER_SIZE). */
 const UWS_CORK_BUFFER_BYTES = 16 * 1024;
-/**
- * The largest payload whose frame uWS writes through its cork buffer: the
- * frame (2 + 2 header bytes from 126 bytes of payload up, RFC 6455 §5.2)
- * must be smaller than the buffer.
- */
-export const MAX_CORKABLE_PAYLOAD = UWS_CORK_BUFFER_BYTES - 4 - 1;
+/** A server frame's header for a payload of 126-65,535 bytes (RFC 6455 §5.2: 2 bytes, then a 16-bit length). */
+const FRAME_HEADER_BYTES = 4;
+/** The largest payload whose frame uWS writes through its cork buffer: it wants the frame strictly smaller than the buffer. */
+export const MAX_CORKABLE_PAYLOAD = UWS_CORK_BUFFER_BYTES - FRAME_HEADER_BYTES - 1;
+/** From this payload size up, uWS writes a message on a plain socket straight from the caller's buffer (WebSocket::send). */
+const UWS_UNCOPIED_MIN_PAYLOAD = 16 * 1024;
 
 /**
  * Sends one binary message without making uWS grow the socket's own buffer.
  *
  * uWS v20.30 writes a message in one of three ways: a frame that fits its
- * cork buffer through that buffer; on a plain socket, a payload of 16 KB or
- * more straight from the caller's buffer (one writev); anything else, into a
- * buffer of the socket's own, grown to the message's size and never shrunk.
- * Two kinds of message take that third way even when the socket is idle: a
- * payload of 16,380-16,383 bytes (too big for the cork buffer with its
- * header, too small for the straight path), and over TLS everything above
- * MAX_CORKABLE_PAYLOAD. One such fragment once cost every viewer 16 KB for
- * the rest of its life (heaptrack, 2,000 viewers: 2,000 grown buffers,
- * 32.8 MB, after one fragment of 16,383 bytes; docs/benchmarks.md). Those
- * messages go as one message in several frames (RFC 6455 §5.4), each small
- * enough for the cork buffer; the viewer receives the same message.
+ * cork buffer through that buffer; on a plain socket, a payload of
+ * UWS_UNCOPIED_MIN_PAYLOAD or more straight from the caller's buffer (one
+ * writev), when the socket holds nothing and no other socket holds the cork
+ * (SendQueue and AfterHandler see to both); anything else into a buffer of
+ * the socket's own, grown to the message's size and never shrunk. Two kinds
+ * of message take that third way even on an idle socket: a payload of
+ * 16,380-16,383 bytes (too big for the cork buffer with its header, too small
+ * for the straight path), and over TLS everything above MAX_CORKABLE_PAYLOAD.
+ * Those go as one message in several frames (RFC 6455 §5.4), each small
+ * enough for the cork buffer; the viewer receives the same message. What the
+ * third way cost, measured: docs/benchmarks.md, "Memory per viewer".
  */
 export function sendBinary(ws: WsTransport, bytes: Uint8Array, tls: boolean): void {
-  if (bytes.length <= MAX_CORKABLE_PAYLOAD || (!tls && bytes.length >= UWS_CORK_BUFFER_BYTES)) {
+  if (bytes.length <= MAX_CORKABLE_PAYLOAD || (!tls && bytes.length >= UWS_UNCOPIED_MIN_PAYLOAD)) {
     ws.send(bytes, true);
     return;
   }

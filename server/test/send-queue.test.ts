@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { SendQueue, type QueuedMessage } from '../outputs/send-queue.ts';
 import { HttpMp4Session, type HttpStreamTransport } from '../outputs/http-mp4.ts';
 import { WsMseSession } from '../outputs/ws-mse.ts';
-import type { Stream } from '../streams/stream.ts';
 import { FakeWebSocket } from '../../test/helpers/fake-ws.ts';
 import { makeFragment } from '../../test/helpers/fragments.ts';
+import { stubStream } from '../../test/helpers/stub-stream.ts';
 
 test('a send queue hands its messages over in order, stops where the transport buffers, and counts what waits', () => {
   // The transport: `held` bytes not yet taken by the socket; `takes` messages it will take whole.
@@ -47,11 +47,6 @@ test('a send queue hands its messages over in order, stops where the transport b
   assert.equal(queue.empty, true);
   assert.equal(queue.bytes, 0);
 });
-
-function stubStream(): Stream {
-  const init = { generation: 1, bytes: Buffer.from('init'), info: { mime: 'video/mp4; codecs="avc1.64001f"', tracks: [] } };
-  return { name: 'cam', init, cache: { newest: undefined }, markers: { list: () => [] } } as unknown as Stream;
-}
 
 test('under backpressure a WebSocket viewer queues references, not copies, and sends them in order on drain', () => {
   const socket = new FakeWebSocket();

@@ -144,18 +144,19 @@ test('push: a publisher that breaks off mid-body, or sends bad media and closes 
   t.after(() => viewer.close());
   await waitFor('the viewer\'s instant start', () => viewer.binaries.length >= 2);
   socket.destroy();
-  await waitFor('the cut publisher to be gone', () => entry.source.state === 'idle' && !(entry.source as PushSource).publishing, 2000);
+  await waitFor('the cut publisher to be gone', () => entry.source.state === 'idle' && !(entry.source as PushSource).publishing);
   assert.equal(entry.source.lastExit?.reason, 'publisher ended');
   assert.equal(stream.stats.inputErrors, 1, 'the box left half-sent counts as one input error');
   assert.equal(viewer.closeCode, undefined, 'the viewer sees a stall, not an error');
 
-  // WebSocket: garbage and the close frame in one write, so that the server reads both in one turn.
+  // WebSocket: garbage and the close frame back to back, which the server reads in one turn: the bad media is found
+  // after uWS has closed the socket, and kicking the publisher must not touch it (without that check this test fails).
   const garbler = new WebSocket(`${server.ws}/ingest/cut/ws`, { headers: { authorization: `Bearer ${KEY}` } });
   await new Promise((resolve) => garbler.once('open', resolve));
   garbler.send(Buffer.alloc(4096, 0x41));
   garbler.close(1000);
   await new Promise((resolve) => garbler.once('close', resolve));
-  await waitFor('the garbage counted and the publisher gone', () => stream.stats.inputErrors === 2 && entry.source.state === 'idle', 2000);
+  await waitFor('the garbage counted and the publisher gone', () => stream.stats.inputErrors === 2 && entry.source.state === 'idle');
 
   // The stream is free: a whole file pushed next is its generation 2, and the same viewer gets it.
   const next = await fetch(`${server.http}/ingest/cut?key=${KEY}`, { method: 'PUT', body: new Uint8Array(bytes) });

@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { loadUws, type UWS } from '../http/uws.ts';
 import { MAX_CORKABLE_PAYLOAD, sendBinary, WsMseSession } from '../outputs/ws-mse.ts';
-import type { Stream } from '../streams/stream.ts';
 import { FakeWebSocket } from '../../test/helpers/fake-ws.ts';
 import { makeFragment } from '../../test/helpers/fragments.ts';
+import { stubStream } from '../../test/helpers/stub-stream.ts';
 
 /** Sizes on each side of uWS's two thresholds: the cork buffer with a frame header (16,380) and its straight path (16,384). */
-const SIZES = [100, MAX_CORKABLE_PAYLOAD, MAX_CORKABLE_PAYLOAD + 1, 16 * 1024 - 1, 16 * 1024, 40_000];
+const SIZES = [100, 16_379, 16_380, 16_383, 16_384, 40_000];
 
 function framesOf(size: number, tls: boolean): FakeWebSocket['sent'] {
   const socket = new FakeWebSocket();
@@ -21,7 +21,11 @@ function framesOf(size: number, tls: boolean): FakeWebSocket['sent'] {
 }
 
 test('a binary message goes as one frame where uWS writes it without a buffer of the socket\'s own, else in frames that fit its cork buffer', () => {
-  const single = (size: number, tls: boolean): boolean => framesOf(size, tls).length === 1 && framesOf(size, tls)[0]!.part === undefined;
+  assert.equal(MAX_CORKABLE_PAYLOAD, 16_379);
+  const single = (size: number, tls: boolean): boolean => {
+    const frames = framesOf(size, tls);
+    return frames.length === 1 && frames[0]!.part === undefined;
+  };
   // Plain sockets: one frame, except the four sizes between the cork buffer and the straight path.
   assert.deepEqual(SIZES.map((size) => single(size, false)), [true, true, false, false, true, true]);
   // TLS: uWS has no straight path, so anything the cork buffer cannot take goes in frames.
@@ -40,6 +44,27 @@ test('a binary message goes as one frame where uWS writes it without a buffer of
   assert.deepEqual(gap.map((s) => [s.part, s.message.length]), [['first', 8191], ['last', 8191]]);
 });
 
+test('a message in frames goes out whole even when the socket stops taking bytes part-way; what follows waits for the drain', () => {
+  const socket = new FakeWebSocket();
+  const first = socket.sendFirstFragment.bind(socket);
+  // The socket takes part of the first frame only: uWS holds the rest, and the frames after it.
+  socket.sendFirstFragment = (message, isBinary) => {
+    socket.buffered = 5000;
+    return first(message, isBinary);
+  };
+  const session = new WsMseSession(socket, stubStream(), '127.0.0.1', { tls: true });
+  session.start();
+  const big = makeFragment({ keyframe: true, bytes: 40_000 });
+  const next = makeFragment({ bytes: 2000 });
+  session.deliver([big, next], Date.now());
+  const parts = socket.sent.filter((s) => s.part).map((s) => s.part);
+  assert.deepEqual(parts, ['first', 'middle', 'last'], 'a message is never left open');
+  assert.ok(!socket.sent.some((s) => s.message === next.bytes), 'the next fragment waits while uWS holds bytes');
+  socket.buffered = 0;
+  session.drained();
+  assert.equal(socket.sent.at(-1)!.message, next.bytes);
+});
+
 /** A self-signed certificate for 127.0.0.1, made by openssl, in `dir`. */
 function makeCertificate(dir: string): { cert: string; key: string } {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {
@@ -50,11 +75,6 @@ function makeCertificate(dir: string): { cert: string; key: string } {
   return { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
 }
 
-function stubStream(): Stream {
-  const init = { generation: 1, bytes: Buffer.from('init'), info: { mime: 'video/mp4; codecs="avc1.64001f"', tracks: [] } };
-  return { name: 'cam', init, cache: { newest: undefined }, markers: { list: () => [] } } as unknown as Stream;
-}
-
 /**
  * A bare uWS app (plain or SSL) whose one route opens a WsMseSession and hands it fragments of every size
  * in SIZES; returns the binary messages a `ws` client received, after the init segment.
@@ -62,34 +82,37 @@ function stubStream(): Stream {
 async function receivedThroughUws(tls: { cert: string; key: string } | undefined, fragments: Buffer[]): Promise<Buffer[]> {
   const { uws } = loadUws({ allowFallback: false });
   const app = tls ? uws.SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key }) : uws.App();
+  let session: WsMseSession | undefined;
   app.ws('/ws', {
     open: (ws) => {
-      const session = new WsMseSession(ws, stubStream(), '127.0.0.1', { tls: tls !== undefined, schedule: (work) => setImmediate(work) });
+      session = new WsMseSession(ws, stubStream(), '127.0.0.1', { tls: tls !== undefined, schedule: (work) => setImmediate(work) });
       session.start();
-      setImmediate(() => session.deliver(fragments.map((bytes, i) => ({ ...makeFragment({ keyframe: i === 0 }), bytes })), Date.now()));
+      setImmediate(() => session!.deliver(fragments.map((bytes, i) => ({ ...makeFragment({ keyframe: i === 0 }), bytes })), Date.now()));
     },
+    drain: () => session?.drained(),
   });
   const listening = await new Promise<UWS.us_listen_socket>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (token) => (token ? resolve(token) : reject(new Error('uWS did not listen')))),
   );
+  let client: WebSocket | undefined;
   try {
     const port = uws.us_socket_local_port(listening);
-    const client = new WebSocket(`${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`, tls ? { ca: readFileSync(tls.cert) } : {});
+    client = new WebSocket(`${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`, tls ? { ca: readFileSync(tls.cert) } : {});
     const binaries: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`got ${binaries.length} binary messages in 5 s`)), 5000);
-      client.on('message', (data, isBinary) => {
+      client!.on('message', (data, isBinary) => {
         if (isBinary) binaries.push(data as Buffer);
         if (binaries.length === fragments.length + 1) {
           clearTimeout(timer);
           resolve();
         }
       });
-      client.on('error', reject);
+      client!.on('error', reject);
     });
-    client.close();
     return binaries.slice(1);
   } finally {
+    client?.terminate();
     uws.us_listen_socket_close(listening);
   }
 }

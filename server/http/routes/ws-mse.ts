@@ -1,4 +1,5 @@
 import { FragcastError } from '../../errors.ts';
+import { MAX_BOX_SIZE } from '../../media/box.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Stream } from '../../streams/stream.ts';
 import { playerStreamFor } from '../cors.ts';
@@ -14,14 +15,18 @@ interface WsUserData {
 /**
  * uWS can drop a slow socket when its buffer passes maxBackpressure; fragcast's
  * KeyframeGate decides long before that (1 MiB by default), so this is only
- * a backstop that must never be the one to act.
+ * a backstop that must never be the one to act. uWS checks it before every
+ * frame, so it must also exceed the largest message, which may go in several
+ * frames (sendBinary): a dropped frame would cut the message in two. A
+ * fragment is at most its prefix boxes (1 MiB), a moof and an mdat, each box
+ * up to MAX_BOX_SIZE.
  */
-const WS_MAX_BACKPRESSURE = 64 * 1024 * 1024;
+const WS_MAX_BACKPRESSURE = 3 * MAX_BOX_SIZE;
 /** uWS closes abruptly above this; up to it, ws-mse.ts answers with a clear close code. */
 const WS_MAX_PAYLOAD = 64 * 1024;
 
 /** `ws://HOST/streams/NAME/ws`: the WebSocket MSE output (docs/protocol.md). `tls`: the app is uWS's SSLApp. */
-export function wsMseRoutes(router: Router, ctx: HttpContext, socket: { readonly tls: boolean }): void {
+export function wsMseRoutes(router: Router, ctx: HttpContext, tls: boolean): void {
   router.ws<WsUserData>('/streams/:name/ws', {
     compression: ctx.uws.uws.DISABLED,
     maxPayloadLength: WS_MAX_PAYLOAD,
@@ -47,7 +52,7 @@ export function wsMseRoutes(router: Router, ctx: HttpContext, socket: { readonly
         messagesPerSecond: ctx.limits.viewerMessagesPerSecond,
         // Registered now (limits count it), started once `open` has returned and the 101 response has gone out.
         schedule: ctx.afterHandler.run,
-        tls: socket.tls,
+        tls,
       });
       data.session = session;
       session.once('close', ctx.limits.hold(data.remoteAddress));
