@@ -4,8 +4,9 @@
  * for humans in docs/protocol.md; keep the two in step.
  *
  * Binary messages are always whole MP4 boxes: the init segment (ftyp+moov)
- * right after an `init` text message, or one fragment ([styp|prft|emsg]* moof
- * mdat). Text messages are JSON objects with a `type`.
+ * right after an `init` text message, or one or more consecutive fragments
+ * ([styp|prft|emsg]* moof mdat each; a keyframe always first). Text messages
+ * are JSON objects with a `type`.
  */
 
 import type { TrackInfo } from './media/types.ts';

@@ -113,6 +113,49 @@ function prftWallclock(head: Buffer): number {
   return (head.readUInt32BE(16) - NTP_UNIX_OFFSET_S) * 1000 + (head.readUInt32BE(20) / 0x1_0000_0000) * 1000;
 }
 
+/**
+ * Walks the top-level MP4 boxes of bytes fed in pieces (a chunked body, or
+ * a WebSocket message: one fragment or a run of them), and hands the first
+ * 24 bytes of each `prft` box to `onPrft`.
+ */
+class BoxWalker {
+  #left = 0;
+  readonly #head = new Prefix(24);
+  readonly #onPrft: (head: Buffer) => void;
+
+  constructor(onPrft: (head: Buffer) => void) {
+    this.#onPrft = onPrft;
+  }
+
+  clear(): void {
+    this.#left = 0;
+    this.#head.clear();
+  }
+
+  feed(piece: Buffer, from: number, to: number): void {
+    let at = from;
+    while (at < to) {
+      if (this.#left === 0) {
+        // The header first (a box may be as small as 8 bytes: an empty `free`), then a prft's fields.
+        const source = piece.subarray(0, to);
+        at += this.#head.add(source, at, 8);
+        if (this.#head.length < 8) continue;
+        const isPrft = this.#head.bytes.toString('latin1', 4, 8) === 'prft';
+        if (isPrft) at += this.#head.add(source, at, 24);
+        const head = this.#head.bytes;
+        if (isPrft && head.length < 24) continue;
+        if (isPrft) this.#onPrft(head);
+        this.#left = head.readUInt32BE(0) - head.length;
+        this.#head.clear();
+        continue;
+      }
+      const take = Math.min(this.#left, to - at);
+      this.#left -= take;
+      at += take;
+    }
+  }
+}
+
 abstract class Viewer {
   socket: Socket | undefined;
   bytes = 0;
@@ -195,8 +238,12 @@ abstract class Viewer {
     }
   }
 
-  protected countMessage(head: Buffer): void {
+  protected countMessage(): void {
     totalMessages++;
+  }
+
+  /** A fragment's `prft`, just received: one delay sample. */
+  protected countPrft(head: Buffer): void {
     const wallclock = prftWallclock(head);
     if (!wallclock) return;
     const now = Date.now();
@@ -232,9 +279,10 @@ class WsViewer extends Viewer {
   /** The frame being read: its opcode (0 for a continuation) and FIN bit. */
   #frameOpcode = 0;
   #frameFin = false;
-  /** The data message being read: the opcode of its first frame, and its first 24 bytes. */
+  /** The data message being read: the opcode of its first frame; a text message's first bytes; a binary message's boxes. */
   #messageOpcode = 0;
   readonly #head = new Prefix(24);
+  readonly #boxes = new BoxWalker((head) => this.countPrft(head));
   /** A control frame's payload: at most 125 bytes (§5.5). */
   readonly #control = new Prefix(125);
 
@@ -271,6 +319,7 @@ class WsViewer extends Viewer {
         } else if (this.#frameOpcode !== 0) {
           this.#messageOpcode = this.#frameOpcode;
           this.#head.clear();
+          this.#boxes.clear();
         }
         if (this.#remaining === 0) this.#finishFrame();
         continue;
@@ -278,9 +327,11 @@ class WsViewer extends Viewer {
       const take = Math.min(this.#remaining, chunk.length - at);
       if (this.#frameOpcode >= 8) {
         this.#control.add(chunk.subarray(at, at + take));
-      } else {
-        if (this.#messageOpcode === 2) this.countBytes(take);
-        if (this.#head.length < 24) this.#head.add(chunk.subarray(at, at + take));
+      } else if (this.#messageOpcode === 2) {
+        this.countBytes(take);
+        this.#boxes.feed(chunk, at, at + take);
+      } else if (this.#head.length < 24) {
+        this.#head.add(chunk.subarray(at, at + take));
       }
       this.#remaining -= take;
       at += take;
@@ -293,7 +344,7 @@ class WsViewer extends Viewer {
     if (this.#frameOpcode === 9) this.#pong(this.#control.bytes);
     else if (this.#frameOpcode === 8) this.socket?.end();
     else if (this.#frameOpcode < 8 && this.#frameFin) {
-      if (this.#messageOpcode === 2) this.countMessage(this.#head.bytes);
+      if (this.#messageOpcode === 2) this.countMessage();
       else if (this.#messageOpcode === 1 && this.#head.bytes.toString('latin1').startsWith(SKIP_MESSAGE)) totalSkips++;
       this.#messageOpcode = 0;
     }
@@ -310,9 +361,10 @@ class HttpViewer extends Viewer {
   protected readonly okStatus = '200';
   #buffer: Buffer = Buffer.alloc(0);
   #chunkLeft = 0;
-  #boxLeft = 0;
-  /** The box header being read, and for a `prft` its 24 bytes. */
-  readonly #boxHead = new Prefix(24);
+  readonly #boxes = new BoxWalker((head) => {
+    this.countMessage();
+    this.countPrft(head);
+  });
 
   request(): string {
     return `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}\r\n\r\n`;
@@ -321,8 +373,7 @@ class HttpViewer extends Viewer {
   reset(): void {
     this.#buffer = Buffer.alloc(0);
     this.#chunkLeft = 0;
-    this.#boxLeft = 0;
-    this.#boxHead.clear();
+    this.#boxes.clear();
   }
 
   consume(chunk: Buffer): void {
@@ -353,22 +404,7 @@ class HttpViewer extends Viewer {
 
   #body(piece: Buffer): void {
     this.countBytes(piece.length);
-    let at = 0;
-    while (at < piece.length) {
-      if (this.#boxLeft === 0) {
-        at += this.#boxHead.add(piece, at);
-        const head = this.#boxHead.bytes;
-        if (head.length >= 8 && (head.length >= 24 || head.toString('latin1', 4, 8) !== 'prft')) {
-          if (head.toString('latin1', 4, 8) === 'prft') this.countMessage(head);
-          this.#boxLeft = head.readUInt32BE(0) - head.length;
-          this.#boxHead.clear();
-        }
-        continue;
-      }
-      const take = Math.min(this.#boxLeft, piece.length - at);
-      this.#boxLeft -= take;
-      at += take;
-    }
+    this.#boxes.feed(piece, 0, piece.length);
   }
 }
 

@@ -35,7 +35,7 @@ function eachBox(view: DataView, from: number, to: number, visit: (type: string,
   }
 }
 
-/** Reads the timing of one fragment message; undefined when it has no moof/traf/tfdt. */
+/** Reads the timing of a fragment message (one fragment or a run: the first moof's decode time, the last prft); undefined when it has no moof/traf/tfdt. */
 export function peekFragment(data: ArrayBuffer): FragmentTiming | undefined {
   const view = new DataView(data);
   let prft: { trackId: number; wallclockMs: number; mediaTime: number } | undefined;

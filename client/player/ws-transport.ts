@@ -3,7 +3,7 @@ import type { ServerMessage } from '../../server/protocol.ts';
 export interface TransportHandlers {
   onOpen(): void;
   onMessage(message: ServerMessage): void;
-  /** A binary message: whole MP4 boxes (the init segment after an init message, else one fragment). */
+  /** A binary message: whole MP4 boxes (the init segment after an init message, else one fragment or a run of them). */
   onBinary(data: ArrayBuffer): void;
   onClose(code: number, reason: string): void;
   /** A message outside docs/protocol.md (text that is not JSON); it is skipped. */

@@ -71,8 +71,8 @@ export class HttpMp4Session extends ViewerSession {
     this.#res.cork(work);
   }
 
-  protected write(fragment: Fragment): void {
-    this.#queue.send(fragment.bytes);
+  protected write(_first: Fragment, bytes: Buffer): void {
+    this.#queue.send(bytes);
   }
 
   protected writeInit(init: InitRecord): boolean {

@@ -3,6 +3,7 @@ import { SafeEmitter } from '../safe-emitter.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
+import { MAX_RUN_BYTES, RunJoiner } from './fragment-runs.ts';
 import { CLOSE, KeyframeGate, SEND, type KeyframeGateOptions } from './keyframe-gate.ts';
 
 /** Every kind of viewer output; stats, the API and metrics list viewers per kind in this order. */
@@ -36,6 +37,8 @@ export interface SessionSnapshot {
 
 let sessionCounter = 0;
 const NO_FRAGMENTS: readonly Fragment[] = Object.freeze([]);
+/** Shared by every session: they all get the same batches (fragment-runs.ts). */
+const runJoiner = new RunJoiner();
 
 /**
  * One viewer of one stream through one output. Outputs differ only in how
@@ -79,8 +82,12 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
 
   /** Bytes waiting to go out on this viewer's connection, as the gate should see them. */
   protected abstract bufferedBytes(): number;
-  /** Writes one fragment's bytes; called only for fragments the gate admitted. */
-  protected abstract write(fragment: Fragment): void;
+  /**
+   * Writes fragments the gate admitted: `bytes` are `first`'s own, or, for a
+   * run of consecutive live fragments that came in one batch, theirs joined
+   * (fragment-runs.ts). A keyframe is always first of its run.
+   */
+  protected abstract write(first: Fragment, bytes: Buffer): void;
   /** Runs `work`, one batch of writes. A transport that gains from it corks the connection, so the batch goes out in one write. */
   protected abstract batched(work: () => void): void;
   /** Sends a new init. Returns false when this output cannot continue across inits and the session must end. */
@@ -100,7 +107,8 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
     this.batched(() => {
       if (!this.#sendInit(init)) return;
       const gop = this.stream.cache.newest;
-      if (gop) this.#admit(gop.fragments, Date.now());
+      // Fragment by fragment: a fresh connection takes little at once, and what waits in the SendQueue waits by reference.
+      if (gop) this.#admit(gop.fragments, Date.now(), false);
     });
   }
 
@@ -121,7 +129,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
 
   #batch: readonly Fragment[] = NO_FRAGMENTS;
   #batchNow = 0;
-  readonly #admitBatch = (): void => this.#admit(this.#batch, this.#batchNow);
+  readonly #admitBatch = (): void => this.#admit(this.#batch, this.#batchNow, true);
 
   /** Ends the session. From the server side, tells the viewer `reason`; idempotent. */
   close(reason: CloseReason): void {
@@ -157,16 +165,32 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
     return true;
   }
 
-  #admit(fragments: readonly Fragment[], nowMs: number): void {
+  /**
+   * Gates each fragment and writes the admitted ones. With `joinRuns`, the
+   * admitted fragments that follow one another in the batch go as one run, up
+   * to MAX_RUN_BYTES: a batch holds several fragments only when the source's
+   * output came faster than the server read it (a saturated server reads its
+   * source late), and one write per viewer for the run, instead of one per
+   * fragment, is what lets it catch up. The gate counts the open run as
+   * waiting.
+   */
+  #admit(fragments: readonly Fragment[], nowMs: number, joinRuns: boolean): void {
     const gate = this.gate;
+    let runFrom = -1;
+    let runBytes = 0;
     for (let i = 0; i < fragments.length; i++) {
       const fragment = fragments[i]!;
-      if (fragment.generation !== this.sentGeneration) continue;
       const wasBehind = gate.behind;
-      const verdict = gate.decide(fragment, this.bufferedBytes(), nowMs);
+      const verdict = fragment.generation === this.sentGeneration ? gate.decide(fragment, this.bufferedBytes() + runBytes, nowMs) : undefined;
+      if (runFrom >= 0 && (verdict !== SEND || fragment.keyframe || !joinRuns || runBytes + fragment.bytes.length > MAX_RUN_BYTES)) {
+        this.write(fragments[runFrom]!, runJoiner.bytesOf(fragments, runFrom, i));
+        runFrom = -1;
+        runBytes = 0;
+      }
       if (verdict === SEND) {
         if (wasBehind) this.onResume(gate.episodeSkipped);
-        this.write(fragment);
+        if (runFrom < 0) runFrom = i;
+        runBytes += fragment.bytes.length;
         this.bytesSent += fragment.bytes.length;
         this.fragmentsSent++;
         this.lagMs = nowMs - fragment.arrivalMs;
@@ -177,5 +201,6 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
         return;
       }
     }
+    if (runFrom >= 0) this.write(fragments[runFrom]!, runJoiner.bytesOf(fragments, runFrom, fragments.length));
   }
 }

@@ -222,9 +222,9 @@ export class WsMseSession extends ViewerSession {
     work();
   }
 
-  protected write(fragment: Fragment): void {
-    if (fragment.keyframe) this.#queue.send(keyframeStamp(fragment));
-    this.#queue.send(fragment.bytes);
+  protected write(first: Fragment, bytes: Buffer): void {
+    if (first.keyframe) this.#queue.send(keyframeStamp(first));
+    this.#queue.send(bytes);
   }
 
   protected writeInit(init: InitRecord): boolean {

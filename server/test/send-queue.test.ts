@@ -60,7 +60,7 @@ test('under backpressure a WebSocket viewer queues references, not copies, and s
   // uWS now holds part of a message: nothing more goes to uWS; fragments wait by reference.
   socket.buffered = 1500;
   const waiting = [makeFragment({ bytes: 3000 }), makeFragment({ bytes: 3000 })];
-  session.deliver(waiting, Date.now());
+  for (const fragment of waiting) session.deliver([fragment], Date.now());
   assert.equal(socket.sent.length, direct, 'nothing handed to uWS while it holds bytes for this socket');
   session.drained();
   assert.equal(socket.sent.length, direct, 'a drain that left bytes in uWS sends nothing yet');

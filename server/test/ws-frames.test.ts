@@ -56,7 +56,8 @@ test('a message in frames goes out whole even when the socket stops taking bytes
   session.start();
   const big = makeFragment({ keyframe: true, bytes: 40_000 });
   const next = makeFragment({ bytes: 2000 });
-  session.deliver([big, next], Date.now());
+  session.deliver([big], Date.now());
+  session.deliver([next], Date.now());
   const parts = socket.sent.filter((s) => s.part).map((s) => s.part);
   assert.deepEqual(parts, ['first', 'middle', 'last'], 'a message is never left open');
   assert.ok(!socket.sent.some((s) => s.message === next.bytes), 'the next fragment waits while uWS holds bytes');
@@ -76,10 +77,10 @@ function makeCertificate(dir: string): { cert: string; key: string } {
 }
 
 /**
- * A bare uWS app (plain or SSL) whose one route opens a WsMseSession and hands it fragments of every size
- * in SIZES; returns the binary messages a `ws` client received, after the init segment.
+ * A bare uWS app (plain or SSL) whose one route opens a WsMseSession and hands it `batches` of fragments, the
+ * first fragment a keyframe; returns the first `count` binary messages a `ws` client received after the init segment.
  */
-async function receivedThroughUws(tls: { cert: string; key: string } | undefined, fragments: Buffer[]): Promise<Buffer[]> {
+async function receivedThroughUws(tls: { cert: string; key: string } | undefined, batches: Buffer[][], count: number): Promise<Buffer[]> {
   const { uws } = loadUws({ allowFallback: false });
   const app = tls ? uws.SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key }) : uws.App();
   let session: WsMseSession | undefined;
@@ -87,7 +88,9 @@ async function receivedThroughUws(tls: { cert: string; key: string } | undefined
     open: (ws) => {
       session = new WsMseSession(ws, stubStream(), '127.0.0.1', { tls: tls !== undefined, schedule: (work) => setImmediate(work) });
       session.start();
-      setImmediate(() => session!.deliver(fragments.map((bytes, i) => ({ ...makeFragment({ keyframe: i === 0 }), bytes })), Date.now()));
+      setImmediate(() => {
+        for (const [b, batch] of batches.entries()) session!.deliver(batch.map((bytes, i) => ({ ...makeFragment({ keyframe: b === 0 && i === 0 }), bytes })), Date.now());
+      });
     },
     drain: () => session?.drained(),
   });
@@ -103,7 +106,7 @@ async function receivedThroughUws(tls: { cert: string; key: string } | undefined
       const timer = setTimeout(() => reject(new Error(`got ${binaries.length} binary messages in 5 s`)), 5000);
       client!.on('message', (data, isBinary) => {
         if (isBinary) binaries.push(data as Buffer);
-        if (binaries.length === fragments.length + 1) {
+        if (binaries.length === count + 1) {
           clearTimeout(timer);
           resolve();
         }
@@ -117,13 +120,16 @@ async function receivedThroughUws(tls: { cert: string; key: string } | undefined
   }
 }
 
-test('over real uWS sockets, plain and TLS, a viewer receives each fragment whole, as one message, whatever its size', async (t) => {
+test('over real uWS sockets, plain and TLS, a viewer receives each fragment whole, as one message, whatever its size, and a batch\'s run joined', async (t) => {
   const dir = mkdtempSync(`${tmpdir()}/fragcast-frames-`);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const fragments = SIZES.map((size) => randomFillSync(Buffer.alloc(size)));
+  // Each size alone in its batch, then one batch of two fragments that came together: one message, both in order.
+  const pair = [randomFillSync(Buffer.alloc(9000)), randomFillSync(Buffer.alloc(9000))];
+  const expected = [...fragments, Buffer.concat(pair)];
   for (const tls of [undefined, makeCertificate(dir)]) {
-    const received = await receivedThroughUws(tls, fragments);
-    assert.deepEqual(received.map((m) => m.length), SIZES, tls ? 'TLS' : 'plain');
-    received.forEach((message, i) => assert.ok(message.equals(fragments[i]!), `${tls ? 'TLS' : 'plain'}: fragment ${i} arrives intact`));
+    const received = await receivedThroughUws(tls, [...fragments.map((fragment) => [fragment]), pair], expected.length);
+    assert.deepEqual(received.map((m) => m.length), expected.map((m) => m.length), tls ? 'TLS' : 'plain');
+    received.forEach((message, i) => assert.ok(message.equals(expected[i]!), `${tls ? 'TLS' : 'plain'}: message ${i} arrives intact`));
   }
 });
