@@ -11,6 +11,8 @@ export interface FanoutOptions {
   readonly clients: number;
   /** Seconds of measurement, after every viewer connected and a settle time. */
   readonly duration: number;
+  /** Longest wait (s) for the viewers to settle before the window (BenchOptions.settle). Default 20. */
+  readonly settle?: number;
   /** New connections per second. Default 2000. */
   readonly connectPerSecond?: number;
   /** Extra viewers that read at this fraction of the stream's bitrate (slow-viewers). */
@@ -91,12 +93,12 @@ function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]
  * Gives up after 20 s: then the machine cannot carry the load and the result
  * is marked not steady.
  */
-async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean, fileRate: number): Promise<{ steady: boolean; seconds: number }> {
+async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean, fileRate: number, boundSeconds: number): Promise<{ steady: boolean; seconds: number }> {
   const started = performance.now();
   await sleep(2000);
   if (churning) return { steady: true, seconds: (performance.now() - started) / 1000 };
   // A wall-clock bound: under saturation each snapshot itself is slow.
-  while (performance.now() - started < 20_000) {
+  while (performance.now() - started < boundSeconds * 1000) {
     const [a, ingestA, at] = [await load.snapshot(), (await server.stats()).ingestBytes, performance.now()];
     await sleep(1000);
     const [b, ingestB] = [await load.snapshot(), (await server.stats()).ingestBytes];
@@ -147,7 +149,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         snap = await load.snapshot();
       } while (!options.lifeMs && snap.connected < options.clients && Date.now() < rampDeadline);
       log(`  ${options.server}: ${snap.connected}/${options.clients} viewers connected; settling`);
-      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined, fileRate);
+      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined, fileRate, options.settle ?? 20);
       log(`  ${settle.steady ? 'steady' : 'NOT steady (saturated)'} after ${settle.seconds.toFixed(1)} s`);
       load.reset();
       slow?.reset();

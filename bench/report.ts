@@ -1,17 +1,18 @@
 import { cpus, release, totalmem } from 'node:os';
-import type { BenchOptions, ScenarioReport } from './scenario.ts';
+import { DEFAULT_SETTLE_S, type BenchOptions, type ScenarioReport } from './scenario.ts';
 
 export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`;
 }
 
-export function commandLine(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate'>): string {
+export function commandLine(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate' | 'settle'>): string {
   const clients = options.clients === undefined ? '' : ` --clients ${options.clients}`;
-  return `npm run bench -- ${report.scenario}${clients} --duration ${options.duration} --bitrate ${options.bitrate}`;
+  const settle = options.settle === DEFAULT_SETTLE_S ? '' : ` --settle ${options.settle}`;
+  return `npm run bench -- ${report.scenario}${clients} --duration ${options.duration}${settle} --bitrate ${options.bitrate}`;
 }
 
 /** The report as Markdown: title, command, machine, table, targets, charts. */
-export function markdown(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate'>, when: Date, chartPaths: readonly string[]): string {
+export function markdown(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate' | 'settle'>, when: Date, chartPaths: readonly string[]): string {
   const lines = [
     `### ${report.scenario}: ${report.title}`,
     '',

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureBenchMedia } from './media.ts';
 import { markdown } from './report.ts';
-import type { BenchOptions, Scenario, ScenarioReport } from './scenario.ts';
+import { DEFAULT_SETTLE_S, type BenchOptions, type Scenario, type ScenarioReport } from './scenario.ts';
 import { churn } from './scenarios/churn.ts';
 import { compare } from './scenarios/compare.ts';
 import { fanoutHttp } from './scenarios/fanout-http.ts';
@@ -35,20 +35,22 @@ const BITRATES = [2, 4, 8];
 const MAX_CLIENTS = 12_000;
 const MAX_DURATION_S = 120;
 
-const USAGE = `Usage: npm run bench -- SCENARIO [--clients N] [--duration S] [--bitrate 2|4|8] [--write-docs]
+const USAGE = `Usage: npm run bench -- SCENARIO [--clients N] [--duration S] [--settle S] [--bitrate 2|4|8] [--write-docs]
 Scenarios: ${Object.keys(SCENARIOS).join(', ')}`;
 
 export async function runScenario(
   name: string,
-  options: { clients?: number | undefined; duration: number; bitrate: number; writeDocs?: boolean; quiet?: boolean },
+  options: { clients?: number | undefined; duration: number; settle?: number; bitrate: number; writeDocs?: boolean; quiet?: boolean },
 ): Promise<{ report: ScenarioReport; markdown: string }> {
   const scenario = SCENARIOS[name];
   if (!scenario) throw new Error(`unknown scenario "${name}"\n${USAGE}`);
   if (!BITRATES.includes(options.bitrate)) throw new Error(`--bitrate must be one of ${BITRATES.join(', ')}`);
   if (options.clients !== undefined && !(options.clients >= 1 && options.clients <= MAX_CLIENTS)) throw new Error(`--clients must be 1..${MAX_CLIENTS}`);
   if (!(options.duration >= 1 && options.duration <= MAX_DURATION_S)) throw new Error(`--duration must be 1..${MAX_DURATION_S} seconds`);
+  const settle = options.settle ?? DEFAULT_SETTLE_S;
+  if (!(settle >= 2 && settle <= MAX_DURATION_S)) throw new Error(`--settle must be 2..${MAX_DURATION_S} seconds`);
   const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const benchOptions: BenchOptions = { clients: options.clients, duration: options.duration, bitrate: options.bitrate, mediaPath: ensureBenchMedia(options.bitrate), log };
+  const benchOptions: BenchOptions = { clients: options.clients, duration: options.duration, settle, bitrate: options.bitrate, mediaPath: ensureBenchMedia(options.bitrate), log };
   const when = new Date();
   const report = await scenario(benchOptions);
   const dir = `${ROOT}bench/results`;
@@ -81,7 +83,7 @@ function writeDocs(scenario: string, text: string, charts: readonly string[]): v
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
-    options: { clients: { type: 'string' }, duration: { type: 'string' }, bitrate: { type: 'string' }, 'write-docs': { type: 'boolean' } },
+    options: { clients: { type: 'string' }, duration: { type: 'string' }, settle: { type: 'string' }, bitrate: { type: 'string' }, 'write-docs': { type: 'boolean' } },
     allowPositionals: true,
   });
   // Interrupted (Ctrl-C, a timeout's SIGTERM): exit, so that the servers under test are killed with the runner (launch.ts).
@@ -96,6 +98,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const { markdown: text } = await runScenario(name, {
       clients: values.clients === undefined ? undefined : Number(values.clients),
       duration: Number(values.duration ?? 10),
+      ...(values.settle === undefined ? {} : { settle: Number(values.settle) }),
       bitrate: Number(values.bitrate ?? 4),
       writeDocs: values['write-docs'] ?? false,
     });

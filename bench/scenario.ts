@@ -5,6 +5,12 @@ export interface BenchOptions {
   readonly clients: number | undefined;
   /** Seconds of measurement. */
   readonly duration: number;
+  /**
+   * Longest wait (s) for the viewers to settle before the window. Thousands
+   * connecting within seconds each get an instant start, and a backlog that
+   * a server at its limit drains for a while after.
+   */
+  readonly settle: number;
   /** Stream bitrate in Mbit/s: 2, 4 or 8 (the bench sources). */
   readonly bitrate: number;
   readonly mediaPath: string;
@@ -31,6 +37,9 @@ export interface ScenarioReport {
 }
 
 export type Scenario = (options: BenchOptions) => Promise<ScenarioReport>;
+
+/** `--settle` when not given (s). */
+export const DEFAULT_SETTLE_S = 20;
 
 export const pct = (ratio: number | undefined): string => (ratio === undefined ? '—' : `${(ratio * 100).toFixed(2)} %`);
 export const ms = (value: number | undefined): string => (value === undefined ? '—' : `${value.toFixed(1)} ms`);
