@@ -88,9 +88,10 @@ function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]
  * (within 5 % over one second: the backlog of the connection ramp, each new
  * viewer getting a GOP at once, has drained) while the server ingests in real
  * time (at least REALTIME_INGEST of the file's rate). A saturated server reads
- * its own source late: at 8,000 viewers fragcast took in 1.74 Mbit/s of the
- * 4 Mbit/s source, and viewers that keep up with that are not in real time.
- * Gives up after 20 s: then the machine cannot carry the load and the result
+ * its own source late (at 8,000 viewers fragcast took in 58-67 % of the
+ * source's rate), and viewers that keep up with that are not in real time.
+ * Gives up after `--settle` seconds (20 by default): then the machine cannot
+ * carry the load, or has not drained the ramp's backlog yet, and the result
  * is marked not steady.
  */
 async function settled(load: LoadGenerator, server: ServerUnderTest, clients: number, churning: boolean, fileRate: number, boundSeconds: number): Promise<{ steady: boolean; seconds: number }> {

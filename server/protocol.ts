@@ -5,7 +5,7 @@
  *
  * Binary messages are always whole MP4 boxes: the init segment (ftyp+moov)
  * right after an `init` text message, or one or more consecutive fragments
- * ([styp|prft|emsg]* moof mdat each; a keyframe always first). Text messages
+ * ([styp|prft|emsg]* moof mdat each; a keyframe only ever first). Text messages
  * are JSON objects with a `type`.
  */
 

@@ -122,6 +122,8 @@ class BoxWalker {
   #left = 0;
   readonly #head = new Prefix(24);
   readonly #onPrft: (head: Buffer) => void;
+  /** A box size it cannot walk past (0, 64-bit or smaller than its header): nothing more is read until clear(). */
+  #lost = false;
 
   constructor(onPrft: (head: Buffer) => void) {
     this.#onPrft = onPrft;
@@ -130,11 +132,12 @@ class BoxWalker {
   clear(): void {
     this.#left = 0;
     this.#head.clear();
+    this.#lost = false;
   }
 
   feed(piece: Buffer, from: number, to: number): void {
     let at = from;
-    while (at < to) {
+    while (at < to && !this.#lost) {
       if (this.#left === 0) {
         // The header first (a box may be as small as 8 bytes: an empty `free`), then a prft's fields.
         const source = piece.subarray(0, to);
@@ -144,8 +147,13 @@ class BoxWalker {
         if (isPrft) at += this.#head.add(source, at, 24);
         const head = this.#head.bytes;
         if (isPrft && head.length < 24) continue;
+        const size = head.readUInt32BE(0);
+        if (size < head.length) {
+          this.#lost = true;
+          return;
+        }
         if (isPrft) this.#onPrft(head);
-        this.#left = head.readUInt32BE(0) - head.length;
+        this.#left = size - head.length;
         this.#head.clear();
         continue;
       }

@@ -1,10 +1,11 @@
 import type { Fragment } from '../streams/fragment.ts';
 
 /**
- * The most a run of fragments joined into one message may hold. uWS copies
- * whatever a socket does not take of a write into a buffer that the socket
- * keeps for life (ws-mse.ts): a run bounds that copy as a fragment did,
- * about two keyframes' worth at 4 Mbit/s.
+ * The most a run of several fragments joined into one message may hold
+ * (a single larger fragment still goes alone). uWS copies whatever a socket
+ * does not take of a write into a buffer that the socket keeps for life
+ * (ws-mse.ts): this bounds that copy at about two keyframes at 4 Mbit/s,
+ * where a lone fragment bounded it at one.
  */
 export const MAX_RUN_BYTES = 64 * 1024;
 
@@ -25,7 +26,8 @@ export class RunJoiner {
       this.#batch = fragments;
       this.#joined.clear();
     }
-    const key = from * 0x10000 + to;
+    // Exact in a double: a batch holds at most a 16 MiB push message's worth of fragments, under 2^26.
+    const key = from * 2 ** 26 + to;
     let joined = this.#joined.get(key);
     if (!joined) {
       let total = 0;
@@ -37,5 +39,11 @@ export class RunJoiner {
       this.#joined.set(key, joined);
     }
     return joined;
+  }
+
+  /** Lets go of the batch and its joined buffers: called once every viewer has had the batch. */
+  release(): void {
+    this.#batch = undefined;
+    this.#joined.clear();
   }
 }

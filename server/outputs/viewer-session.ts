@@ -37,8 +37,8 @@ export interface SessionSnapshot {
 
 let sessionCounter = 0;
 const NO_FRAGMENTS: readonly Fragment[] = Object.freeze([]);
-/** Shared by every session: they all get the same batches (fragment-runs.ts). */
-const runJoiner = new RunJoiner();
+/** Shared by every session: the viewers of a stream all get the same batches; Viewers releases it after each (fragment-runs.ts). */
+export const runJoiner = new RunJoiner();
 
 /**
  * One viewer of one stream through one output. Outputs differ only in how
@@ -171,18 +171,20 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
    * to MAX_RUN_BYTES: a batch holds several fragments only when the source's
    * output came faster than the server read it (a saturated server reads its
    * source late), and one write per viewer for the run, instead of one per
-   * fragment, is what lets it catch up. The gate counts the open run as
-   * waiting.
+   * fragment, is what lets it catch up.
    */
   #admit(fragments: readonly Fragment[], nowMs: number, joinRuns: boolean): void {
     const gate = this.gate;
+    // The gate counts the open run as waiting, though it usually goes out at once: half its limit at most, so
+    // that a viewer with nothing waiting never skips for a run (max_buffered may be as low as 16 KiB).
+    const maxRunBytes = Math.min(MAX_RUN_BYTES, gate.options.maxBufferedBytes / 2);
     let runFrom = -1;
     let runBytes = 0;
     for (let i = 0; i < fragments.length; i++) {
       const fragment = fragments[i]!;
       const wasBehind = gate.behind;
       const verdict = fragment.generation === this.sentGeneration ? gate.decide(fragment, this.bufferedBytes() + runBytes, nowMs) : undefined;
-      if (runFrom >= 0 && (verdict !== SEND || fragment.keyframe || !joinRuns || runBytes + fragment.bytes.length > MAX_RUN_BYTES)) {
+      if (runFrom >= 0 && (verdict !== SEND || fragment.keyframe || !joinRuns || runBytes + fragment.bytes.length > maxRunBytes)) {
         this.write(fragments[runFrom]!, runJoiner.bytesOf(fragments, runFrom, i));
         runFrom = -1;
         runBytes = 0;

@@ -103,8 +103,9 @@ function keyframeStamp(fragment: Fragment): string {
 
 /**
  * A WebSocket MSE viewer (docs/protocol.md): an `init` text message and the
- * init segment, then whole-box fragments, each sent as the very buffer the
- * stream holds. While the socket has backpressure, messages wait in a
+ * init segment, then whole-box fragments: a fragment as the very buffer the
+ * stream holds, a batch's run as one buffer joined once for every viewer
+ * (fragment-runs.ts). While the socket has backpressure, messages wait in a
  * SendQueue (by reference) and go out on uWS's drain, in order.
  *
  * Its sends are never corked, on purpose. uWS writes a message of 16 KB or

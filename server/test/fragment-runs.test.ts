@@ -83,3 +83,14 @@ test('a chunked HTTP viewer writes a batch\'s run as one chunk', () => {
   session.deliver([key, p1, p2], Date.now());
   assert.deepEqual(chunks.map((c) => Buffer.from(c)), [Buffer.from('init'), Buffer.concat([key.bytes, p1.bytes, p2.bytes])]);
 });
+
+test('with max_buffered at its 16 KiB floor, a viewer with nothing waiting never skips for a run', () => {
+  const socket = new FakeWebSocket();
+  const session = new WsMseSession(socket, stubStream(), '127.0.0.1', { gate: { maxBufferedBytes: 16 * 1024, resumeBufferedBytes: 8 * 1024 } });
+  session.start();
+  session.deliver([fragment({ keyframe: true })], Date.now());
+  session.deliver([fragment({ bytes: 12_000 }), fragment({ bytes: 12_000 }), fragment({ bytes: 3000 })], Date.now());
+  assert.equal(session.gate.skippedFragments, 0);
+  assert.equal(session.fragmentsSent, 4);
+  assert.deepEqual(socket.sent.slice(-3).map(({ message }) => message.length), [12_000, 12_000, 3000], 'runs of at most half the limit');
+});
