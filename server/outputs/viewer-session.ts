@@ -3,7 +3,7 @@ import { SafeEmitter } from '../safe-emitter.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
-import { MAX_RUN_BYTES, RunJoiner } from './fragment-runs.ts';
+import { joinedRun, MAX_RUN_BYTES } from './fragment-runs.ts';
 import { CLOSE, KeyframeGate, SEND, type KeyframeGateOptions } from './keyframe-gate.ts';
 
 /** Every kind of viewer output; stats, the API and metrics list viewers per kind in this order. */
@@ -37,8 +37,6 @@ export interface SessionSnapshot {
 
 let sessionCounter = 0;
 const NO_FRAGMENTS: readonly Fragment[] = Object.freeze([]);
-/** Shared by every session: the viewers of a stream all get the same batches; Viewers releases it after each (fragment-runs.ts). */
-export const runJoiner = new RunJoiner();
 
 /**
  * One viewer of one stream through one output. Outputs differ only in how
@@ -185,7 +183,7 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
       const wasBehind = gate.behind;
       const verdict = fragment.generation === this.sentGeneration ? gate.decide(fragment, this.bufferedBytes() + runBytes, nowMs) : undefined;
       if (runFrom >= 0 && (verdict !== SEND || fragment.keyframe || !joinRuns || runBytes + fragment.bytes.length > maxRunBytes)) {
-        this.write(fragments[runFrom]!, runJoiner.bytesOf(fragments, runFrom, i));
+        this.write(fragments[runFrom]!, joinedRun(fragments, runFrom, i));
         runFrom = -1;
         runBytes = 0;
       }
@@ -203,6 +201,6 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
         return;
       }
     }
-    if (runFrom >= 0) this.write(fragments[runFrom]!, runJoiner.bytesOf(fragments, runFrom, fragments.length));
+    if (runFrom >= 0) this.write(fragments[runFrom]!, joinedRun(fragments, runFrom, fragments.length));
   }
 }

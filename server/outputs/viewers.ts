@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Marker } from '../streams/markers.ts';
 import type { Stream } from '../streams/stream.ts';
-import { OUTPUT_KINDS, runJoiner, type KeyframeSentObserver, type OutputKind, type ViewerSession } from './viewer-session.ts';
+import { OUTPUT_KINDS, type KeyframeSentObserver, type OutputKind, type ViewerSession } from './viewer-session.ts';
 
 /** Counters of one stream's viewers through one output, over the server's life: ended sessions plus live ones. */
 export interface AudienceTotals {
@@ -140,7 +140,6 @@ export class Viewers {
       // 8.3 Gbit/s against 7.6 (`npm run bench -- compare --clients 2000`, docs/benchmarks.md).
       const now = Date.now();
       for (const session of sessions) session.deliver(fragments, now);
-      runJoiner.release();
     };
     const onInit = (init: InitRecord): void => {
       for (const session of sessions) session.onInit(init);
