@@ -20,6 +20,8 @@ export interface FanoutOptions {
   /** Each viewer lives a random [min, max] ms, then reconnects (churn). */
   readonly lifeMs?: readonly [number, number];
   readonly log?: (line: string) => void;
+  /** Given the window's server arrival log and viewers' samples, for a closer look than the percentiles (bench/floor/fragment-delays.ts). */
+  readonly onWindow?: (arrivals: [number, number][], samples: Float64Array[]) => void;
 }
 
 export interface FanoutResult {
@@ -70,16 +72,25 @@ export interface FanoutResult {
   readonly settleSeconds: number;
 }
 
-/** Joins viewers' (prft, receive) samples with the server's (prft, arrival) log. */
-function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]): Histogram {
+/**
+ * Joins viewers' (prft, receive) samples with the server's (prft, arrival)
+ * log: calls `each` with every sampled receipt's fragment (by its prft) and
+ * server-added delay.
+ */
+export function joinServerDelays(arrivals: [number, number][], samples: Float64Array[], each: (prftMs: number, delayMs: number) => void): void {
   const arrivalByPrft = new Map(arrivals.map(([prft, arrival]) => [Math.round(prft), arrival]));
-  const histogram = new Histogram();
   for (const pairs of samples) {
     for (let i = 0; i < pairs.length; i += 2) {
-      const arrival = arrivalByPrft.get(Math.round(pairs[i]!));
-      if (arrival !== undefined) histogram.record(pairs[i + 1]! - arrival);
+      const prft = Math.round(pairs[i]!);
+      const arrival = arrivalByPrft.get(prft);
+      if (arrival !== undefined) each(prft, pairs[i + 1]! - arrival);
     }
   }
+}
+
+function serverAddedDelays(arrivals: [number, number][], samples: Float64Array[]): Histogram {
+  const histogram = new Histogram();
+  joinServerDelays(arrivals, samples, (_prft, delay) => histogram.record(delay));
   return histogram;
 }
 
@@ -161,6 +172,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
       const [end, slowEnd, stats] = await Promise.all([load.snapshot(), slow?.snapshot(), server.stats()]);
       const ingestEnd = stats.ingestBytes;
       const serverDelays = serverAddedDelays(stats.arrivals, end.samples);
+      options.onWindow?.(stats.arrivals, end.samples);
       const seconds = (performance.now() - started) / 1000;
       const figures = server.figures();
       const offeredBytesPerSecond = ingestEnd >= 0 ? (ingestEnd - ingestStart) / seconds : fileRate;
