@@ -84,9 +84,18 @@ streams:
   const during = footprint(child.pid!);
   t.diagnostic(`attack: ${report.outcomes.length} in ${report.seconds.toFixed(1)} s; ${JSON.stringify(report.byKind)}`);
 
+  let oversizedAnswered = 0;
   for (const { kind, status, code, error } of report.outcomes) {
     if (kind === 'raw garbage' || kind === 'slowloris') {
       assert.ok(status === 0 || (status >= 400 && status < 500), `${kind}: ${status}`);
+    } else if (kind.startsWith('oversized ')) {
+      // uWS 20.30 closes a header block of over 4 KiB that reaches it in more than one read, before fragcast
+      // sees it (docs/security.md); under load about 1 % of these 32 KB blocks do. Whole, fragcast answers 431.
+      assert.ok(status === 431 || (status === 0 && /ECONNRESET|socket hang up/.test(error ?? '')), `${kind}: ${status} ${error ?? ''}`);
+      if (status === 431) {
+        assert.equal(code, 'HEADERS_TOO_LARGE');
+        oversizedAnswered++;
+      }
     } else if (kind.startsWith('ws ')) {
       assert.ok([4400, 1009, 4429, 429].includes(status), `${kind}: ${status}`);
     } else {
@@ -95,6 +104,7 @@ streams:
     }
   }
   assert.ok(report.outcomes.length >= 1000 + 30);
+  assert.ok(oversizedAnswered > 0, 'no oversized header block was answered 431');
 
   // The viewer kept receiving through the attack, every fragment, no skip.
   const afterAttack = viewer.binaries.length;
