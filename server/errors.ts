@@ -104,6 +104,7 @@ export const ERRORS = {
   PUSH_STREAM_NOT_FOUND: { status: 404, message: 'There is no push stream "{stream}"' },
   PUBLISH_UNAUTHORIZED: { status: 401, message: 'Publishing to "{stream}" needs its publish key (Authorization: Bearer KEY, or ?key=KEY)' },
   PUBLISHER_CONFLICT: { status: 409, message: 'Stream "{stream}" already has a publisher; one at a time' },
+  PUBLISHER_REPLACED: { status: 409, message: 'A new publisher of "{stream}" took this one\'s place (source.takeover)' },
   PUBLISHER_IDLE: { status: 408, message: 'The publisher of "{stream}" sent nothing for {seconds} s' },
   PUBLISHER_BITRATE_EXCEEDED: { status: 429, message: 'The publisher of "{stream}" sent more than {limit} bit/s (over {seconds} s)' },
   PUBLISHER_MEDIA_INVALID: { status: 422, message: 'The media pushed to "{stream}" is not fragmented MP4: {why}' },

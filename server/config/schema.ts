@@ -189,6 +189,8 @@ const pushSourceSchema = z.strictObject({
   max_bitrate: bitrate(100_000, 10_000_000_000).default(50_000_000),
   /** Publisher IP allow-list (CIDRs); empty: any address that has the key. */
   allow: cidrList.default([]),
+  /** A new publisher with the key replaces the current one (an encoder reconnecting after a silent drop); false: a second one gets 409. */
+  takeover: z.boolean().default(true),
 });
 
 const relaySourceSchema = z.strictObject({

@@ -62,7 +62,7 @@ export function createSource(name: string, stream: StreamConfig, context: Source
     case 'relay':
       return new RelaySource({ url: source.url, stallTimeoutMs: source.stall_timeout * 1000, logger, backoff });
     case 'push':
-      return new PushSource({ stream: name, key: source.key, idleTimeoutMs: source.idle_timeout * 1000, maxBitrate: source.max_bitrate, logger });
+      return new PushSource({ stream: name, key: source.key, idleTimeoutMs: source.idle_timeout * 1000, maxBitrate: source.max_bitrate, takeover: source.takeover, logger });
   }
 }
 

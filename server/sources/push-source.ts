@@ -13,6 +13,13 @@ export interface PushSourceOptions {
   readonly idleTimeoutMs: number;
   /** A publisher sending faster than this (bits/s, over BITRATE_BURST_SECONDS) is disconnected. */
   readonly maxBitrate: number;
+  /**
+   * A new publisher with the key replaces the current one, which is cut off
+   * (PUBLISHER_REPLACED): an encoder that reconnects after its connection
+   * died without a close need not wait out idleTimeoutMs. Otherwise a
+   * second publisher is refused (PUBLISHER_CONFLICT).
+   */
+  readonly takeover: boolean;
   readonly logger: Logger;
 }
 
@@ -97,11 +104,20 @@ export class PushSource extends SafeEmitter<SourceEvents> implements Source {
     return presented !== undefined && timingSafeEqual(digest(presented), this.#keyDigest);
   }
 
-  /** Takes a publisher, or answers why not (PUBLISHER_CONFLICT, INGEST_CLOSED). Call authorize() first. */
-  publish(remoteAddress: string, transport: PublisherTransport): Publisher | FragcastError {
+  /** Why a new publisher would be refused now (INGEST_CLOSED, PUBLISHER_CONFLICT), or undefined. Call authorize() first. */
+  refusal(): FragcastError | undefined {
     const stream = this.#options.stream;
     if (this.#state === 'closed') return new FragcastError('INGEST_CLOSED', { stream });
-    if (this.#current) return new FragcastError('PUBLISHER_CONFLICT', { stream });
+    if (this.#current && !this.#options.takeover) return new FragcastError('PUBLISHER_CONFLICT', { stream });
+    return undefined;
+  }
+
+  /** Takes a publisher, replacing the current one with takeover, or answers why not (refusal()). Call authorize() first. */
+  publish(remoteAddress: string, transport: PublisherTransport): Publisher | FragcastError {
+    const stream = this.#options.stream;
+    const refused = this.refusal();
+    if (refused) return refused;
+    if (this.#current) this.#kick(new FragcastError('PUBLISHER_REPLACED', { stream }), `replaced by a publisher from ${remoteAddress}`);
     const id = ++this.#publishers;
     const publisher: Publisher = {
       id,

@@ -53,12 +53,12 @@ streams:
   assert.ok(Math.abs(gop.duration - 1) < 0.1, `variant GOP ${gop.duration} s`);
 });
 
-test('push: ffmpeg -method PUT publishes; wrong key 401, second publisher 409; a dropped publisher leaves the cache and the next one continues the stream', async (t) => {
+test('push: ffmpeg -method PUT publishes; wrong key 401, second publisher 409 without takeover; a dropped publisher leaves the cache and the next one continues the stream', async (t) => {
   const server = await startConfiguredServer(
     t,
     `
 streams:
-  pushed: { source: { kind: push, key: "\${env:KEY}" } }
+  pushed: { source: { kind: push, key: "\${env:KEY}", takeover: false } }
   pulled: { source: { kind: demo, width: 160, height: 120, fps: 10, video_bitrate: 100k } }
 `,
     { KEY },
@@ -123,6 +123,46 @@ test('push over WebSocket: bytes cut anywhere become the stream; the key is chec
   // Silent for idle_timeout: dropped with close code 4000 + 408, freeing the stream.
   const code = await new Promise<number>((resolve) => publisher.once('close', resolve));
   assert.equal(code, 4408);
+});
+
+test('push takeover: a new publisher with the key replaces one whose connection is still open (HTTP and WebSocket); the replaced one is told 409, the viewer goes on', async (t) => {
+  const server = await startConfiguredServer(t, `streams: { live: { source: { kind: push, key: "${KEY}" } } }`);
+  const entry = server.registry.entry('live')!;
+  const stream = entry.stream;
+  const bytes = fixture('av.mp4');
+
+  // An HTTP publisher whose connection stays open mid-body, as one that died without a close looks to the server.
+  const stale = connect(server.port, '127.0.0.1');
+  t.after(() => stale.destroy());
+  let staleAnswer = '';
+  stale.on('data', (chunk) => (staleAnswer += chunk.toString('latin1')));
+  stale.write(`PUT /ingest/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEY}\r\nContent-Length: ${bytes.length}\r\n\r\n`);
+  stale.write(bytes.subarray(0, bytes.length >> 1));
+  await waitFor('fragments of the stale publisher', () => stream.stats.fragmentsIn > 10);
+  const viewer = new WsViewer(`${server.ws}/streams/live/ws`);
+  t.after(() => viewer.close());
+  await waitFor("the viewer's instant start", () => viewer.binaries.length >= 2);
+
+  // A WebSocket publisher with the key takes over at once; the stale one is answered 409 PUBLISHER_REPLACED.
+  const fresh = new WebSocket(`${server.ws}/ingest/live/ws`, { headers: { authorization: `Bearer ${KEY}` } });
+  await new Promise((resolve) => fresh.once('open', resolve));
+  await waitFor('the stale publisher to be answered', () => /\r\n\r\n.*\}/s.exec(staleAnswer));
+  assert.match(staleAnswer, /^HTTP\/1\.1 409 /);
+  assert.match(staleAnswer, /"code":"PUBLISHER_REPLACED"/);
+  const freshClosed = new Promise<[number, string]>((resolve) => fresh.once('close', (code, reason) => resolve([code, reason.toString()])));
+  for (let at = 0; at < bytes.length; at += 4000) fresh.send(bytes.subarray(at, at + 4000));
+  await waitFor('generation 2 at the viewer', () => viewer.json().some((m) => m.type === 'init' && m.generation === 2));
+
+  // Another HTTP publisher takes over from the WebSocket one, which is closed 4409, and its whole body becomes generation 3.
+  const next = await fetch(`${server.http}/ingest/live?key=${KEY}`, { method: 'PUT', body: new Uint8Array(bytes) });
+  assert.equal(next.status, 204);
+  const [code, reason] = await freshClosed;
+  assert.equal(code, 4409);
+  assert.match(reason, /took this one's place/);
+  assert.equal(stream.init!.generation, 3);
+  await waitFor('generation 3 at the viewer', () => viewer.json().some((m) => m.type === 'init' && m.generation === 3));
+  assert.equal(viewer.closeCode, undefined, 'the viewer went on through both takeovers');
+  assert.equal(entry.source.lastExit?.reason, 'publisher ended');
 });
 
 test('push: a publisher that breaks off mid-body, or sends bad media and closes in the same breath, frees the stream; its viewer and the next publisher go on', async (t) => {

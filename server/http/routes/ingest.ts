@@ -108,8 +108,9 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
     upgrade: (res, req, context) => {
       const source = admit(ctx, res, req);
       if (!source) return;
-      if (source.publishing) {
-        sendError(res, new FragcastError('PUBLISHER_CONFLICT', { stream: req.getParameter(0) }));
+      const refused = source.refusal();
+      if (refused) {
+        sendError(res, refused);
         return;
       }
       const userData: IngestUserData = { source, remoteAddress: ctx.access.clientAddress(res, req) };
