@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import pino from 'pino';
 import WebSocket from 'ws';
 import type { FfmpegSource } from '../sources/ffmpeg-source.ts';
 import type { PushSource } from '../sources/push-source.ts';
+import type { Stream } from '../streams/stream.ts';
 import { commandLine, startConfiguredServer, startPusher } from '../../test/helpers/config.ts';
 import { fixture, loopSourcePath } from '../../test/helpers/fixtures.ts';
 import { streamReady, waitFor } from '../../test/helpers/server.ts';
@@ -22,6 +23,22 @@ async function probeLive(url: string): Promise<{ codec: string; width: number; h
   });
   const [stream] = (JSON.parse(out) as { streams: { codec_name: string; width: number; height: number }[] }).streams;
   return { codec: stream!.codec_name, width: stream!.width, height: stream!.height };
+}
+
+/**
+ * A raw HTTP publisher of `name` that announced all of `bytes` and sent half, left open; then a viewer of the
+ * stream, once it has its instant start. The socket and the viewer end with the test.
+ */
+async function halfSentPublisher(t: TestContext, server: { port: number; ws: string }, stream: Stream, name: string, bytes: Buffer): Promise<{ socket: Socket; viewer: WsViewer }> {
+  const socket = connect(server.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  socket.write(`PUT /ingest/${name} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEY}\r\nContent-Length: ${bytes.length}\r\n\r\n`);
+  socket.write(bytes.subarray(0, bytes.length >> 1));
+  await waitFor('fragments of the first half', () => stream.stats.fragmentsIn > 10);
+  const viewer = new WsViewer(`${server.ws}/streams/${name}/ws`);
+  t.after(() => viewer.close());
+  await waitFor("the viewer's instant start", () => viewer.binaries.length >= 2);
+  return { socket, viewer };
 }
 
 test('a pulled file (ffprobed, then copied) and a variant fed from its fragments, in one file', async (t) => {
@@ -132,16 +149,9 @@ test('push takeover: a new publisher with the key replaces one whose connection 
   const bytes = fixture('av.mp4');
 
   // An HTTP publisher whose connection stays open mid-body, as one that died without a close looks to the server.
-  const stale = connect(server.port, '127.0.0.1');
-  t.after(() => stale.destroy());
+  const { socket: stale, viewer } = await halfSentPublisher(t, server, stream, 'live', bytes);
   let staleAnswer = '';
   stale.on('data', (chunk) => (staleAnswer += chunk.toString('latin1')));
-  stale.write(`PUT /ingest/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEY}\r\nContent-Length: ${bytes.length}\r\n\r\n`);
-  stale.write(bytes.subarray(0, bytes.length >> 1));
-  await waitFor('fragments of the stale publisher', () => stream.stats.fragmentsIn > 10);
-  const viewer = new WsViewer(`${server.ws}/streams/live/ws`);
-  t.after(() => viewer.close());
-  await waitFor("the viewer's instant start", () => viewer.binaries.length >= 2);
 
   // A WebSocket publisher with the key takes over at once; the stale one is answered 409 PUBLISHER_REPLACED.
   const fresh = new WebSocket(`${server.ws}/ingest/live/ws`, { headers: { authorization: `Bearer ${KEY}` } });
@@ -175,14 +185,7 @@ test('push: a publisher that breaks off mid-body, or sends bad media and closes 
   const bytes = fixture('av.mp4');
 
   // HTTP: a body announced whole, half of it sent, then the connection dropped.
-  const socket = connect(server.port, '127.0.0.1');
-  t.after(() => socket.destroy());
-  socket.write(`PUT /ingest/cut HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEY}\r\nContent-Length: ${bytes.length}\r\n\r\n`);
-  socket.write(bytes.subarray(0, bytes.length >> 1));
-  await waitFor('fragments of the first half', () => stream.stats.fragmentsIn > 10);
-  const viewer = new WsViewer(`${server.ws}/streams/cut/ws`);
-  t.after(() => viewer.close());
-  await waitFor('the viewer\'s instant start', () => viewer.binaries.length >= 2);
+  const { socket, viewer } = await halfSentPublisher(t, server, stream, 'cut', bytes);
   socket.destroy();
   await waitFor('the cut publisher to be gone', () => entry.source.state === 'idle' && !(entry.source as PushSource).publishing);
   assert.equal(entry.source.lastExit?.reason, 'publisher ended');
