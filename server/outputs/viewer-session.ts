@@ -184,6 +184,8 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
       const verdict = fragment.generation === this.sentGeneration ? gate.decide(fragment, this.bufferedBytes() + runBytes, nowMs) : undefined;
       if (runFrom >= 0 && (verdict !== SEND || fragment.keyframe || !joinRuns || runBytes + fragment.bytes.length > maxRunBytes)) {
         this.write(fragments[runFrom]!, joinedRun(fragments, runFrom, i));
+        // A transport may close inside its write (its peer gone): the rest of the batch is not for it.
+        if (this.#closed) return;
         runFrom = -1;
         runBytes = 0;
       }
