@@ -60,6 +60,21 @@ function freePort(host: string): Promise<number> {
 }
 
 /**
+ * Whether `port` on `host` can be bound by a listener of its own. uSockets
+ * listens with SO_REUSEPORT, so a second fragcast on a port already served
+ * would bind it too and take half its connections; a plain bind (no
+ * SO_REUSEPORT) fails on such a port (Linux shares one only among sockets
+ * that all set it).
+ */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
+}
+
+/**
  * The uWS app: it listens, and hands URLs to the route modules in routes/,
  * one per concern. Everything under http/ stays thin — each handler
  * validates, then hands over to an output or the API. Every request passes
@@ -120,6 +135,7 @@ export class HttpServer {
     // A port the kernel picks (0) cannot take a second listener (Linux gives autobound ports no SO_REUSEPORT):
     // with TLS, whose reload needs one, fragcast picks a free port number itself and binds that.
     const port = this.#options.tls && this.#options.port === 0 ? await freePort(this.#options.host) : this.#options.port;
+    if (port !== 0 && (await portTaken(this.#options.host, port))) throw new FragcastError('LISTEN_FAILED', { host: this.#options.host, port });
     const socket = await this.#listen(this.#app, port);
     this.#listenSocket = socket;
     this.#port = this.#options.uws.uws.us_socket_local_port(socket as unknown as UWS.us_socket);
