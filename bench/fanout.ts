@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { LoadGenerator, type LoadSnapshot } from './load/generator.ts';
 import { Histogram } from './load/histogram.ts';
 import { BENCH_SOURCE_SECONDS } from './media.ts';
+import { DEFAULT_SETTLE_S } from './scenario.ts';
 import { ServerUnderTest, type ServerName } from './servers/launch.ts';
 
 export interface FanoutOptions {
@@ -11,7 +12,7 @@ export interface FanoutOptions {
   readonly clients: number;
   /** Seconds of measurement, after every viewer connected and a settle time. */
   readonly duration: number;
-  /** Longest wait (s) for the viewers to settle before the window (BenchOptions.settle). Default 20. */
+  /** Longest wait (s) for the viewers to settle before the window (BenchOptions.settle). Default DEFAULT_SETTLE_S. */
   readonly settle?: number;
   /** New connections per second. Default 2000. */
   readonly connectPerSecond?: number;
@@ -161,7 +162,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         snap = await load.snapshot();
       } while (!options.lifeMs && snap.connected < options.clients && Date.now() < rampDeadline);
       log(`  ${options.server}: ${snap.connected}/${options.clients} viewers connected; settling`);
-      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined, fileRate, options.settle ?? 20);
+      const settle = await settled(load, server, options.clients, options.lifeMs !== undefined, fileRate, options.settle ?? DEFAULT_SETTLE_S);
       log(`  ${settle.steady ? 'steady' : 'NOT steady (saturated)'} after ${settle.seconds.toFixed(1)} s`);
       load.reset();
       slow?.reset();

@@ -42,15 +42,16 @@ export function fragmentDelays(arrivals: [number, number][], samples: Float64Arr
     delays.push(delay);
     all.push(delay);
   });
-  const sorted = (values: number[]): number[] => values.sort((a, b) => a - b);
+  const ascending = (a: number, b: number): number => a - b;
+  /** The value at rank `p` (0..1) of ascending `values`. */
   const at = (values: number[], p: number): number => values[Math.min(values.length - 1, Math.floor(p * values.length))] ?? NaN;
   const fragments = [...byFragment]
     .sort(([a], [b]) => a - b)
     .map(([prftMs, delays]) => {
-      sorted(delays);
+      delays.sort(ascending);
       return { prftMs, medianMs: at(delays, 0.5), slowestMs: delays[delays.length - 1]! };
     });
-  sorted(all);
+  all.sort(ascending);
   const p99 = at(all, 0.99);
   return { fragments, p50: at(all, 0.5), p99, beyondP99: fragments.filter((f) => f.slowestMs > p99) };
 }

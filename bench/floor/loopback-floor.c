@@ -169,8 +169,7 @@ static void connect_all(void) {
 }
 
 /* Writes what socket i owes, from one shared buffer as a server sends one fragment to all. */
-static long flush(int i) {
-  long sent = 0;
+static void flush(int i) {
   while (owed[i] > 0) {
     ssize_t wrote = send(server_fd[i], payload, owed[i] < key_size ? owed[i] : key_size, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (wrote < 0) {
@@ -178,9 +177,7 @@ static long flush(int i) {
       die("send");
     }
     owed[i] -= wrote;
-    sent += wrote;
   }
-  return sent;
 }
 
 static void *send_passes(void *arg) {
@@ -236,7 +233,7 @@ static double percentile(const uint64_t *histogram, uint64_t samples, double p) 
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: %s N SIZE RATE SECONDS [KEY_SIZE KEY_EVERY] [RECEIVERS]\n", argv[0]);
+    fprintf(stderr, "usage: %s N SIZE RATE SECONDS [KEY_SIZE KEY_EVERY [RECEIVERS [SENDERS]]]\n", argv[0]);
     return 2;
   }
   n_sockets = atoi(argv[1]);

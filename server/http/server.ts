@@ -47,30 +47,22 @@ function checkTlsFiles(tls: TlsFiles): void {
   }
 }
 
-/** A port number free on `host` now (the kernel's pick, released at once). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * Whether `port` on `host` can be bound by a listener of its own. uSockets
- * listens with SO_REUSEPORT, so a second fragcast on a port already served
- * would bind it too and take half its connections; a plain bind (no
- * SO_REUSEPORT) fails on such a port (Linux shares one only among sockets
- * that all set it).
+ * Binds `port` on `host` (0: the kernel's pick) with a plain listener and
+ * releases it at once: the port bound, or undefined when it is taken. Plain
+ * means without SO_REUSEPORT, which uSockets sets: a second fragcast on a
+ * port already served would otherwise bind it too and take part of its
+ * connections, where a plain bind fails (Linux shares a port only among
+ * sockets that all set it).
  */
-function portTaken(host: string, port: number): Promise<boolean> {
+function bindProbe(host: string, port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', () => resolve(true));
-    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(false)));
+    probe.once('error', () => resolve(undefined));
+    probe.listen({ port, host, exclusive: true }, () => {
+      const bound = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(bound));
+    });
   });
 }
 
@@ -132,10 +124,12 @@ export class HttpServer {
   }
 
   async listen(): Promise<number> {
+    const { host, port: asked, tls } = this.#options;
     // A port the kernel picks (0) cannot take a second listener (Linux gives autobound ports no SO_REUSEPORT):
-    // with TLS, whose reload needs one, fragcast picks a free port number itself and binds that.
-    const port = this.#options.tls && this.#options.port === 0 ? await freePort(this.#options.host) : this.#options.port;
-    if (port !== 0 && (await portTaken(this.#options.host, port))) throw new FragcastError('LISTEN_FAILED', { host: this.#options.host, port });
+    // with TLS, whose reload needs one, the probe picks a free port number and uWS binds that. Without TLS,
+    // uWS takes the kernel's pick itself.
+    const port = asked === 0 && !tls ? 0 : await bindProbe(host, asked);
+    if (port === undefined) throw new FragcastError('LISTEN_FAILED', { host, port: asked });
     const socket = await this.#listen(this.#app, port);
     this.#listenSocket = socket;
     this.#port = this.#options.uws.uws.us_socket_local_port(socket as unknown as UWS.us_socket);
