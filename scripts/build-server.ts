@@ -30,6 +30,7 @@ const common = {
 } as const;
 
 await Promise.all([
-  build({ ...common, entryPoints: { fragcast: 'server/main.ts' }, outdir }),
+  // The fan-out threads' code (listen.fanout_threads) runs in worker threads of its own bundle.
+  build({ ...common, entryPoints: { fragcast: 'server/main.ts', 'fanout-thread': 'server/http/fanout/thread.ts' }, outdir }),
   build({ ...common, entryPoints: Object.fromEntries(SERVERS.map((name) => [name, `bench/servers/${name}.ts`])), outdir: join(outdir, 'bench') }),
 ]);

@@ -45,6 +45,8 @@ export interface FragcastOptions {
   /** Without a configuration: start the demo stream (default) or nothing (tests add their own). */
   readonly demo?: boolean;
   readonly assetsDir?: string;
+  /** Overrides listen.fanout_threads (--fanout-threads). */
+  readonly fanoutThreads?: number;
   /** Overrides every stream's viewer gate (tests). */
   readonly gate?: Partial<KeyframeGateOptions>;
   readonly snapshot?: Partial<SnapshotOptions>;
@@ -171,6 +173,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
       host: options.host,
       port: options.port,
       tls: startup.listen.tls,
+      fanoutThreads: options.fanoutThreads ?? startup.listen.fanout_threads,
       access,
       limits,
       afterHandler: new AfterHandler(log.child({ module: 'http' })),
@@ -232,6 +235,7 @@ export async function startFragcast(options: FragcastOptions): Promise<Fragcast>
         stats.close();
         snapshots.close();
         viewers.closeAll('SERVER_SHUTTING_DOWN');
+        await http.stopThreads('SERVER_SHUTTING_DOWN');
         await reloading;
         await registry.close();
         hls.close();

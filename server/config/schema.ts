@@ -293,6 +293,8 @@ export const topSchema = z.strictObject({
         .optional(),
       /** Peers whose X-Forwarded-For names the client (a reverse proxy); others are the client themselves. */
       trusted_proxies: cidrList.default([]),
+      /** Worker threads that accept connections on the same port and serve viewers beside the main thread (docs/config.md). */
+      fanout_threads: integer(0, 16).default(0),
     })
     .prefault({}),
   /** The operator routes: /api (but reading streams), /stats, /metrics. */

@@ -43,6 +43,11 @@ export function addResponseHeaders(res: UWS.HttpResponse, headers: readonly (rea
   doorHeaders.set(res, [...(doorHeaders.get(res) ?? []), ...headers]);
 }
 
+/** The headers door checks added to `res` (for a fan-out thread that writes the head itself). */
+export function doorHeadersOf(res: UWS.HttpResponse): readonly (readonly [string, string])[] {
+  return doorHeaders.get(res) ?? [];
+}
+
 export function writeHead(res: UWS.HttpResponse, status: number, headers: Iterable<readonly [string, string]>): void {
   res.writeStatus(statusLine(status));
   for (const [name, value] of COMMON_HEADERS) res.writeHeader(name, value);

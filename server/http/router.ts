@@ -14,6 +14,8 @@ import { doorOf, type Access, type Door } from './access.ts';
 import type { Assets } from './assets.ts';
 import type { OriginPolicy } from './cors.ts';
 import type { AfterHandler } from './after-handler.ts';
+import { BridgedRequest, type BridgedResponse } from './fanout/bridged.ts';
+import type { RequestFacts } from './fanout/messages.ts';
 import type { Limits } from './limits.ts';
 import { markHead, sendError } from './respond.ts';
 import type { LoadedUws, UWS } from './uws.ts';
@@ -61,10 +63,22 @@ export interface HttpContext {
  * its door from access.ts (doorOf) and every request passes the gate
  * before its handler runs: no route can be registered without a door.
  */
+interface RouteEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly pattern: RegExp;
+  /** Per segment, how uWS ranks it: 0 static, 1 parameter, 2 wildcard (the most specific route wins). */
+  readonly rank: readonly number[];
+  /** What uWS runs for it: the handler behind the gate, or the ws route's behaviour (its upgrade behind the gate). */
+  readonly handler?: Handler;
+  readonly behavior?: UWS.WebSocketBehavior<unknown>;
+}
+
 export class Router {
   readonly app: UWS.TemplatedApp;
   readonly #gate: Gate;
-  readonly #table: { method: string; path: string; pattern: RegExp }[] = [];
+  readonly #table: RouteEntry[] = [];
+  #fallback: Handler | undefined;
 
   constructor(app: UWS.TemplatedApp, gate: Gate) {
     this.app = app;
@@ -73,28 +87,59 @@ export class Router {
 
   route(method: Method, pattern: string, handler: Handler): this {
     const name = METHOD_NAMES[method];
-    this.#remember(name, pattern);
     const door = doorOf(name, pattern);
     const gate = this.#gate;
-    this.app[method](pattern, (res, req) => {
+    const gated: Handler = (res, req) => {
       if (method === 'head') markHead(res);
       if (gate(door, res, req)) handler(res, req);
-    });
+    };
+    this.#remember(name, pattern, { handler: gated });
+    this.app[method](pattern, gated);
     return this;
   }
 
   ws<UserData>(pattern: string, behavior: UWS.WebSocketBehavior<UserData>): this {
-    this.#remember('GET', pattern);
     const door = doorOf('GET', pattern);
     const gate = this.#gate;
     const upgrade = behavior.upgrade!;
-    this.app.ws<UserData>(pattern, {
+    const gated: UWS.WebSocketBehavior<UserData> = {
       ...behavior,
       upgrade: (res, req, context) => {
         if (gate(door, res, req)) upgrade(res, req, context);
       },
-    });
+    };
+    this.#remember('GET', pattern, { behavior: gated as UWS.WebSocketBehavior<unknown> });
+    this.app.ws<UserData>(pattern, gated);
     return this;
+  }
+
+  /**
+   * Runs what uWS would run here for a request a fan-out thread received
+   * (fanout/): the most specific route of its method and path (a static
+   * segment before a parameter before a wildcard, as uWS ranks them), the
+   * ws route's upgrade for an upgrade request, else the 404/405 fallback.
+   */
+  dispatch(facts: RequestFacts, res: BridgedResponse): void {
+    const path = facts.url;
+    const match = (want: (route: RouteEntry) => boolean): [RouteEntry, string[]] | undefined => {
+      let best: [RouteEntry, string[]] | undefined;
+      for (const route of this.#table) {
+        if (!want(route)) continue;
+        const found = route.pattern.exec(path);
+        if (found && (!best || rankBefore(route.rank, best[0].rank))) best = [route, found.slice(1)];
+      }
+      return best;
+    };
+    const method = facts.method.toUpperCase();
+    const ws = facts.upgrade ? match((route) => route.behavior !== undefined) : undefined;
+    if (ws) {
+      res.behavior = ws[0].behavior;
+      ws[0].behavior!.upgrade!(res as unknown as UWS.HttpResponse, new BridgedRequest(facts, ws[1]) as unknown as UWS.HttpRequest, undefined as unknown as UWS.us_socket_context_t);
+      return;
+    }
+    const http = match((route) => route.handler !== undefined && route.method === method);
+    const handler = http?.[0].handler ?? this.#fallback!;
+    handler(res as unknown as UWS.HttpResponse, new BridgedRequest(facts, http?.[1] ?? []) as unknown as UWS.HttpRequest);
   }
 
   /** Every registered route as `METHOD /pattern`, for tests that hold the routes and their documentation together. */
@@ -110,23 +155,29 @@ export class Router {
 
   /** Registers the catch-all 405/404; must come after every other route. */
   fallback(): void {
-    this.app.any('/*', (res, req) => {
+    this.#fallback = (res, req) => {
       const method = req.getCaseSensitiveMethod();
       if (method.toUpperCase() === 'HEAD') markHead(res);
       const url = req.getUrl().slice(0, 200);
       const allow = this.allowed(url);
       if (allow) sendError(res, new FragcastError('METHOD_NOT_ALLOWED', { method, url }), [['Allow', allow]]);
       else sendError(res, new FragcastError('NOT_FOUND', { method, url }));
-    });
+    };
+    this.app.any('/*', this.#fallback);
   }
 
-  #remember(method: string, pattern: string): void {
-    const source = pattern
-      .split('/')
-      .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
-      .join('/');
-    this.#table.push({ method, path: pattern, pattern: new RegExp(`^${source}$`) });
+  #remember(method: string, pattern: string, run: Pick<RouteEntry, 'handler' | 'behavior'>): void {
+    const parts = pattern.split('/');
+    const source = parts.map((part) => (part.startsWith(':') ? '([^/]+)' : part === '*' ? '.*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+    const rank = parts.map((part) => (part.startsWith(':') ? 1 : part === '*' ? 2 : 0));
+    this.#table.push({ method, path: pattern, pattern: new RegExp(`^${source}$`), rank, ...run });
   }
+}
+
+/** Whether a route of rank `a` is more specific than one of rank `b`, segment by segment. */
+function rankBefore(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return a.length > b.length;
 }
 
 /** Looks up the stream named by route parameter 0, answering 400/404 itself when there is none. */

@@ -17,6 +17,7 @@ import { preflightRoutes } from './routes/preflight.ts';
 import { snapshotRoutes } from './routes/snapshot.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { wsMseRoutes } from './routes/ws-mse.ts';
+import { FanoutThreads } from './fanout/threads.ts';
 import { Router, type Gate, type HttpContext } from './router.ts';
 import type { UWS } from './uws.ts';
 
@@ -32,6 +33,8 @@ export interface HttpServerOptions extends HttpContext {
   readonly port: number;
   /** Serve HTTPS and WSS with these files; plain HTTP without. */
   readonly tls?: TlsFiles | undefined;
+  /** Worker threads that serve viewers on the same port (fanout/threads.ts); 0: this thread serves all. */
+  readonly fanoutThreads?: number;
 }
 
 /**
@@ -79,6 +82,7 @@ export class HttpServer {
   readonly router: Router;
   #listenSocket: UWS.us_listen_socket | undefined;
   #port = 0;
+  #fanout: FanoutThreads | undefined;
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
@@ -123,17 +127,56 @@ export class HttpServer {
     return router;
   }
 
+  /** Fan-out threads serving viewers beside this one (0 when none). */
+  get fanoutThreads(): number {
+    return this.#fanout?.size ?? 0;
+  }
+
   async listen(): Promise<number> {
     const { host, port: asked, tls } = this.#options;
+    const threads = this.#options.uws.native ? (this.#options.fanoutThreads ?? 0) : 0;
+    if (threads !== (this.#options.fanoutThreads ?? 0)) this.#options.logger.warn('fan-out threads need the native uWebSockets.js: serving every connection from the main thread');
     // A port the kernel picks (0) cannot take a second listener (Linux gives autobound ports no SO_REUSEPORT):
-    // with TLS, whose reload needs one, the probe picks a free port number and uWS binds that. Without TLS,
-    // uWS takes the kernel's pick itself.
-    const port = asked === 0 && !tls ? 0 : await bindProbe(host, asked);
+    // with TLS, whose reload needs one, or fan-out threads, the probe picks a free port number and uWS binds
+    // that. Otherwise uWS takes the kernel's pick itself.
+    const port = asked === 0 && !tls && threads === 0 ? 0 : await bindProbe(host, asked);
     if (port === undefined) throw new FragcastError('LISTEN_FAILED', { host, port: asked });
+    if (threads > 0) {
+      // The threads take every connection; this thread keeps to sources, decisions and answers. With this
+      // thread accepting too, a 1/(N+1) share of 8,000 viewers made it read its source at 68-72 % of real
+      // time; without, at 97-101 % (docs/benchmarks.md, "Fan-out threads").
+      this.#port = port;
+      await this.#startThreads(threads);
+      return port;
+    }
     const socket = await this.#listen(this.#app, port);
     this.#listenSocket = socket;
     this.#port = this.#options.uws.uws.us_socket_local_port(socket as unknown as UWS.us_socket);
     return this.#port;
+  }
+
+  async #startThreads(count: number): Promise<void> {
+    const options = this.#options;
+    try {
+      this.#fanout = await FanoutThreads.start({
+        count,
+        setup: { host: options.host, port: this.#port, tls: options.tls, logLevel: options.logger.level, allowUwsFallback: false },
+        router: this.router,
+        registry: options.registry,
+        viewers: options.viewers,
+        logger: options.logger.child({ module: 'fanout' }),
+        keyframeSent: options.metrics.keyframeSent,
+      });
+    } catch (error) {
+      throw new FragcastError('LISTEN_FAILED', { host: options.host, port: this.#port }, { cause: error });
+    }
+    options.logger.info({ threads: count }, 'fan-out threads listening');
+  }
+
+  /** Ends the fan-out threads (after their viewers were closed: Viewers.closeAll kicks the twins). */
+  async stopThreads(reason: Parameters<FanoutThreads['stop']>[0]): Promise<void> {
+    await this.#fanout?.stop(reason);
+    this.#fanout = undefined;
   }
 
   #listen(app: UWS.TemplatedApp, port: number): Promise<UWS.us_listen_socket> {
@@ -157,8 +200,15 @@ export class HttpServer {
    * LISTEN_FAILED) is thrown and the old certificate stays.
    */
   async reloadCertificates(): Promise<void> {
+    if (!this.#options.tls) return;
+    if (this.#fanout) {
+      // The threads hold the port: each makes its new app the same way, once the files are known good.
+      checkTlsFiles(this.#options.tls);
+      this.#fanout.reloadCertificates();
+      return;
+    }
     const old = this.#listenSocket;
-    if (!this.#options.tls || !old) return;
+    if (!old) return;
     const router = this.#mount();
     const close = (socket: UWS.us_listen_socket): void => this.#options.uws.uws.us_listen_socket_close(socket);
     const socket = await this.#listen(router.app, this.#port);

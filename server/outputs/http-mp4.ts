@@ -50,8 +50,9 @@ export class HttpMp4Session extends ViewerSession {
     this.#write(FREE_BOX);
   };
 
-  constructor(res: HttpStreamTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>) {
-    super(stream, remoteAddress, gate);
+  /** `id`: the one its origin-side twin got, for a fan-out thread's viewer. */
+  constructor(res: HttpStreamTransport, stream: Stream, remoteAddress: string, gate?: Partial<KeyframeGateOptions>, id?: string) {
+    super(stream, remoteAddress, gate, id);
     this.#res = res;
     // With onWritable set, uWS writes out what it holds when we write again: the first queued chunk does
     // that, or, with nothing queued, an 8-byte `free` box, so that the tail of a fragment does not wait

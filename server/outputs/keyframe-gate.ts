@@ -59,6 +59,12 @@ export class KeyframeGate {
     return this.#episodeSkipped;
   }
 
+  /** Takes the counters of a gate that runs in another thread for this viewer (a RemoteViewerSession's). */
+  mirror(skippedFragments: number, skipEpisodes: number): void {
+    this.#skippedFragments = skippedFragments;
+    this.#skipEpisodes = skipEpisodes;
+  }
+
   get behind(): boolean {
     return this.#behindSince >= 0;
   }

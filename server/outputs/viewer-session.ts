@@ -61,9 +61,10 @@ export abstract class ViewerSession extends SafeEmitter<SessionEvents> {
   #closed = false;
   #started = false;
 
-  constructor(stream: Stream, remoteAddress: string, gate: Partial<KeyframeGateOptions> = {}) {
+  /** `id`: the one its origin-side twin got, for a viewer served by a fan-out thread; else a fresh one. */
+  constructor(stream: Stream, remoteAddress: string, gate: Partial<KeyframeGateOptions> = {}, id?: string) {
     super();
-    this.id = `v${(++sessionCounter).toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+    this.id = id ?? `v${(++sessionCounter).toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
     this.stream = stream;
     this.remoteAddress = remoteAddress;
     this.gate = new KeyframeGate(gate);

@@ -141,9 +141,11 @@ export class WsMseSession extends ViewerSession {
       schedule?: (work: () => void) => void;
       /** The socket is TLS (`listen.tls`): uWS copies every large message there (sendBinary). */
       tls?: boolean;
+      /** The session's id when its origin-side twin made one (a fan-out thread's viewer). */
+      id?: string;
     } = {},
   ) {
-    super(stream, remoteAddress, options.gate);
+    super(stream, remoteAddress, options.gate, options.id);
     const messagesPerSecond = options.messagesPerSecond ?? 20;
     this.#schedule = options.schedule ?? ((work) => work());
     this.#ws = ws;

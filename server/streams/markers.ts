@@ -106,8 +106,17 @@ export class MarkerStore {
       timeMs: input.timeMs ?? nowMs,
       createdMs: nowMs,
     });
+    this.#keep(marker);
+    return marker;
+  }
+
+  /** Keeps a marker made by another store (the origin's, for a replica in a fan-out thread), its id and times unchanged. */
+  adopt(marker: Marker): void {
+    this.#keep(Object.freeze({ ...marker }));
+  }
+
+  #keep(marker: Marker): void {
     this.#markers.push(marker);
     if (this.#markers.length > this.options.maxCount) this.#markers.shift();
-    return marker;
   }
 }

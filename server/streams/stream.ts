@@ -17,6 +17,8 @@ export interface StreamEvents {
   demand: [number];
   /** A timeline marker was added. */
   marker: [Marker];
+  /** The current init and the cached GOPs were forgotten (reset). */
+  reset: [];
   close: [];
 }
 
@@ -103,6 +105,7 @@ export class Stream extends SafeEmitter<StreamEvents> {
     this.#reader.reset();
     this.#init = undefined;
     this.#cache.clear();
+    this.safeEmit('reset');
   }
 
   get init(): InitRecord | undefined {
@@ -177,6 +180,41 @@ export class Stream extends SafeEmitter<StreamEvents> {
     const marker = this.markers.add(input);
     this.safeEmit('marker', marker);
     return marker;
+  }
+
+  /**
+   * Takes an init that another thread's stream of the same name accepted
+   * (its replica in a fan-out thread, server/http/fanout/): the same record,
+   * generation included, so that viewers served there see what the origin's
+   * do.
+   */
+  replicateInit(init: InitRecord): void {
+    if (this.#closed) return;
+    this.#generation = init.generation;
+    this.#init = init;
+    this.#cache.clear();
+    this.safeEmit('init', init);
+  }
+
+  /** Takes fragments that another thread's stream of the same name accepted, with their sequence numbers and arrival stamps (see replicateInit). */
+  replicateFragments(fragments: readonly Fragment[]): void {
+    if (this.#closed || fragments.length === 0) return;
+    for (const fragment of fragments) {
+      this.#fragmentsIn++;
+      this.#bytesIn += fragment.bytes.length;
+      if (fragment.keyframe) this.#keyframesIn++;
+      this.#seq = fragment.seq;
+      this.#lastFragmentMs = fragment.arrivalMs;
+      this.#cache.push(fragment);
+    }
+    this.safeEmit('fragments', fragments);
+  }
+
+  /** Takes a marker that another thread's stream of the same name added (see replicateInit). */
+  replicateMarker(marker: Marker): void {
+    if (this.#closed) return;
+    this.markers.adopt(marker);
+    this.safeEmit('marker', marker);
   }
 
   close(): void {

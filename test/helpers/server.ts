@@ -23,6 +23,8 @@ export async function startTestServer(t: TestContext | undefined, options: Parti
     port: 0,
     logger: silentLogger,
     ffmpeg: { searchPath: process.env.PATH },
+    // FRAGCAST_TEST_FANOUT_THREADS=N runs a suite with every connection through fan-out threads (the bridge's fidelity).
+    ...(process.env.FRAGCAST_TEST_FANOUT_THREADS ? { fanoutThreads: Number(process.env.FRAGCAST_TEST_FANOUT_THREADS) } : {}),
     ...options,
   });
   t?.after(() => fragcast.close());

@@ -6,7 +6,7 @@ import type { HttpContext, Router } from '../router.ts';
 import type { UWS } from '../uws.ts';
 
 /** A pushed fragment can be a whole keyframe of a high-bitrate stream. */
-const WS_MAX_PAYLOAD = 16 * 1024 * 1024;
+export const INGEST_WS_MAX_PAYLOAD = 16 * 1024 * 1024;
 /** RFC 6455 §5.5: a close frame's payload is at most 125 bytes, 2 of them the code. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -102,7 +102,7 @@ export function ingestRoutes(router: Router, ctx: HttpContext): void {
 
   router.ws<IngestUserData>('/ingest/:name/ws', {
     compression: ctx.uws.uws.DISABLED,
-    maxPayloadLength: WS_MAX_PAYLOAD,
+    maxPayloadLength: INGEST_WS_MAX_PAYLOAD,
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {

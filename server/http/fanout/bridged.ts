@@ -1,0 +1,269 @@
+import type { RemoteViewerSession } from '../../outputs/remote-session.ts';
+import type { UWS } from '../uws.ts';
+import type { RequestFacts, ResponseOp, ViewerOrder } from './messages.ts';
+
+/** How a bridged request reaches back to the thread that holds its socket. */
+export interface BridgeEnd {
+  respond(id: number, ops: readonly ResponseOp[]): void;
+  /** Serves the viewer on the thread (see ViewerOrder); returns its twin here, registered nowhere yet. */
+  serveViewer(id: number, order: Omit<ViewerOrder, 'session'>): RemoteViewerSession;
+  /** The request was upgraded: its WebSocket's events will come. */
+  upgraded(id: number, socket: BridgedWebSocket<unknown>): void;
+  sendWs(id: number, data: Uint8Array | string, isBinary: boolean): void;
+  endWs(id: number, code?: number, reason?: string): void;
+}
+
+/**
+ * A request that a fan-out thread received, as route handlers read it: the
+ * subset of uWS's HttpRequest they use, over the facts the thread read in
+ * its handler. Parameters come from the route the origin's Router matched.
+ */
+export class BridgedRequest {
+  readonly #facts: RequestFacts;
+  readonly #parameters: readonly string[];
+
+  constructor(facts: RequestFacts, parameters: readonly string[]) {
+    this.#facts = facts;
+    this.#parameters = parameters;
+  }
+
+  getHeader(name: string): string {
+    const lower = name.toLowerCase();
+    for (const [key, value] of this.#facts.headers) if (key === lower) return value;
+    return '';
+  }
+
+  getUrl(): string {
+    return this.#facts.url;
+  }
+
+  getMethod(): string {
+    return this.#facts.method.toLowerCase();
+  }
+
+  getCaseSensitiveMethod(): string {
+    return this.#facts.method;
+  }
+
+  /** As uWS: the raw query without a key; with one, its value, percent-decoded (no '+' to space), or undefined. */
+  getQuery(key?: string): string | undefined {
+    const query = this.#facts.query;
+    if (key === undefined) return query;
+    for (const pair of query.split('&')) {
+      const at = pair.indexOf('=');
+      if ((at < 0 ? pair : pair.slice(0, at)) !== key) continue;
+      try {
+        return decodeURIComponent(at < 0 ? '' : pair.slice(at + 1));
+      } catch {
+        return pair.slice(at + 1);
+      }
+    }
+    return undefined;
+  }
+
+  getParameter(index: number): string | undefined {
+    return this.#parameters[index];
+  }
+
+  forEach(each: (name: string, value: string) => void): void {
+    for (const [name, value] of this.#facts.headers) each(name, value);
+  }
+
+  setYield(_yield: boolean): this {
+    return this;
+  }
+}
+
+/**
+ * The answer to a bridged request, as route handlers write it: the subset of
+ * uWS's HttpResponse they use. Each step is recorded and sent to the thread,
+ * which applies it to the real response. A body goes whole: the thread sends
+ * it with backpressure (tryEnd and onWritable there), so here every write
+ * has gone at once and onWritable never fires.
+ */
+export class BridgedResponse {
+  readonly id: number;
+  readonly #end: BridgeEnd;
+  readonly #remoteAddress: string;
+  #ops: ResponseOp[] = [];
+  #aborted: (() => void)[] = [];
+  #onData: ((chunk: ArrayBuffer, isLast: boolean) => void) | undefined;
+  #done = false;
+  /** The behaviour of the ws route the request was dispatched to, while its upgrade handler runs. */
+  behavior: UWS.WebSocketBehavior<unknown> | undefined;
+
+  constructor(id: number, remoteAddress: string, end: BridgeEnd) {
+    this.id = id;
+    this.#remoteAddress = remoteAddress;
+    this.#end = end;
+  }
+
+  /** Answered, handed to a thread's viewer, or aborted: nothing more comes from or goes to it here. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  writeStatus(status: string): this {
+    this.#ops.push(['status', status]);
+    return this;
+  }
+
+  writeHeader(name: string, value: string): this {
+    this.#ops.push(['header', name, value]);
+    return this;
+  }
+
+  write(chunk: UWS.RecognizedString): boolean {
+    this.#ops.push(['write', copyOf(chunk)]);
+    this.#flush();
+    return true;
+  }
+
+  end(body?: UWS.RecognizedString): this {
+    this.#ops.push(['end', body === undefined ? undefined : typeof body === 'string' ? body : copyOf(body)]);
+    this.#finish();
+    return this;
+  }
+
+  /** Only whole bodies reach here (respond.ts sendBuffer tries the whole body first). */
+  tryEnd(body: UWS.RecognizedString, _totalSize: number): [boolean, boolean] {
+    this.end(body);
+    return [true, true];
+  }
+
+  endWithoutBody(): this {
+    this.#ops.push(['endWithoutBody']);
+    this.#finish();
+    return this;
+  }
+
+  close(): this {
+    this.#ops.push(['close']);
+    this.#finish();
+    return this;
+  }
+
+  cork(work: () => void): this {
+    work();
+    return this;
+  }
+
+  getWriteOffset(): number {
+    return 0;
+  }
+
+  onWritable(_handler: (offset: number) => boolean): this {
+    return this;
+  }
+
+  onAborted(handler: () => void): this {
+    this.#aborted.push(handler);
+    return this;
+  }
+
+  onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): this {
+    this.#onData = handler;
+    return this;
+  }
+
+  getRemoteAddressAsText(): ArrayBuffer {
+    return new TextEncoder().encode(this.#remoteAddress).buffer as ArrayBuffer;
+  }
+
+  upgrade<UserData>(userData: UserData, _key: UWS.RecognizedString, _protocol: UWS.RecognizedString, _extensions: UWS.RecognizedString, _context: unknown): void {
+    const behavior = this.behavior;
+    if (!behavior) throw new Error('upgrade outside a ws route');
+    this.#ops.push(['upgrade']);
+    this.#finish();
+    this.#end.upgraded(this.id, new BridgedWebSocket<unknown>(this.id, userData, this.#remoteAddress, behavior, this.#end));
+  }
+
+  /** Has the thread serve this viewer from its replica; returns the twin that stands for it here. */
+  serveViewer(order: Omit<ViewerOrder, 'session'>): RemoteViewerSession {
+    this.#done = true;
+    return this.#end.serveViewer(this.id, order);
+  }
+
+  /** A chunk of the request body arrived from the thread. */
+  data(chunk: ArrayBuffer, last: boolean): void {
+    if (!this.#done || this.#onData) this.#onData?.(chunk, last);
+  }
+
+  /** The client went away before the answer was complete. */
+  abort(): void {
+    if (this.#done) return;
+    this.#done = true;
+    for (const handler of this.#aborted) handler();
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#ops.length === 0) return;
+    this.#end.respond(this.id, this.#ops);
+    this.#ops = [];
+  }
+}
+
+/** The thread's WebSocket of a bridged upgrade (a WebSocket push), as the ingest route uses it. */
+export class BridgedWebSocket<UserData> {
+  readonly id: number;
+  readonly behavior: UWS.WebSocketBehavior<UserData>;
+  readonly #userData: UserData;
+  readonly #remoteAddress: string;
+  readonly #end: BridgeEnd;
+
+  constructor(id: number, userData: UserData, remoteAddress: string, behavior: UWS.WebSocketBehavior<UserData>, end: BridgeEnd) {
+    this.id = id;
+    this.#userData = userData;
+    this.#remoteAddress = remoteAddress;
+    this.behavior = behavior;
+    this.#end = end;
+  }
+
+  getUserData(): UserData {
+    return this.#userData;
+  }
+
+  send(message: UWS.RecognizedString, isBinary = false): number {
+    this.#end.sendWs(this.id, typeof message === 'string' ? message : copyOf(message), isBinary);
+    return 1;
+  }
+
+  end(code?: number, reason?: UWS.RecognizedString): void {
+    this.#end.endWs(this.id, code, reason === undefined ? undefined : typeof reason === 'string' ? reason : Buffer.from(copyOf(reason)).toString('utf8'));
+  }
+
+  close(): void {
+    this.#end.endWs(this.id);
+  }
+
+  getBufferedAmount(): number {
+    return 0;
+  }
+
+  getRemoteAddressAsText(): ArrayBuffer {
+    return new TextEncoder().encode(this.#remoteAddress).buffer as ArrayBuffer;
+  }
+
+  cork(work: () => void): this {
+    work();
+    return this;
+  }
+}
+
+/** A copy the caller may reuse its buffer after (uWS copies too, or writes at once). */
+function copyOf(chunk: UWS.RecognizedString): Uint8Array {
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk.slice(0));
+  const view = chunk as ArrayBufferView;
+  return new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+}
+
+/** The bridged response behind `res`, when a fan-out thread holds its socket. */
+export function bridgedResponse(res: unknown): BridgedResponse | undefined {
+  return res instanceof BridgedResponse ? res : undefined;
+}

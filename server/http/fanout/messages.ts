@@ -1,0 +1,95 @@
+/**
+ * What the origin thread and its fan-out threads tell each other
+ * (docs/benchmarks.md, "Fan-out threads"; config `listen.fanout_threads`).
+ *
+ * The origin owns every stream, source, decision and answer. A fan-out
+ * thread owns sockets: it accepts connections on the same port, sends each
+ * request here to be decided, and serves the viewers it is told to serve
+ * from its replica of their stream. Messages go over the worker's port
+ * (structured clone: buffers are copied once per thread, a few Mbit/s).
+ */
+import type { ErrorCode } from '../../errors.ts';
+import type { KeyframeGateOptions } from '../../outputs/keyframe-gate.ts';
+import type { RemoteCounters } from '../../outputs/remote-session.ts';
+import type { OutputKind } from '../../outputs/viewer-session.ts';
+import type { Fragment, InitRecord } from '../../streams/fragment.ts';
+import type { Marker } from '../../streams/markers.ts';
+
+/** What a fan-out thread is started with (its workerData). */
+export interface ThreadSetup {
+  readonly index: number;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: { readonly cert: string; readonly key: string; readonly passphrase?: string | undefined } | undefined;
+  readonly logLevel: string;
+  readonly allowUwsFallback: boolean;
+}
+
+/** One step of an answer the origin made for a request a thread received, applied there in order. */
+export type ResponseOp =
+  | readonly ['status', string]
+  | readonly ['header', string, string]
+  | readonly ['write', Uint8Array]
+  /** The whole body (end, or tryEnd with the full length): the thread sends it with backpressure. */
+  | readonly ['end', Uint8Array | string | undefined]
+  | readonly ['endWithoutBody']
+  | readonly ['close']
+  /** Accept the WebSocket upgrade; its events come back as ws-* messages under the request's id. */
+  | readonly ['upgrade'];
+
+/** A viewer the thread serves itself, from its replica: the origin admitted it and holds its twin (RemoteViewerSession). */
+export interface ViewerOrder {
+  readonly session: string;
+  readonly output: OutputKind;
+  readonly stream: string;
+  readonly remoteAddress: string;
+  readonly gate: Partial<KeyframeGateOptions>;
+  readonly messagesPerSecond: number;
+  /** Response headers for live.mp4 (door headers included). */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+export type ToThread =
+  | { readonly t: 'stream'; readonly name: string }
+  | { readonly t: 'init'; readonly name: string; readonly init: InitRecord }
+  | { readonly t: 'fragments'; readonly name: string; readonly fragments: readonly Fragment[] }
+  | { readonly t: 'marker'; readonly name: string; readonly marker: Marker }
+  | { readonly t: 'reset'; readonly name: string }
+  | { readonly t: 'unstream'; readonly name: string }
+  | { readonly t: 'respond'; readonly id: number; readonly ops: readonly ResponseOp[] }
+  | { readonly t: 'viewer'; readonly id: number; readonly order: ViewerOrder }
+  | { readonly t: 'kick'; readonly session: string; readonly reason: ErrorCode }
+  | { readonly t: 'ws-send'; readonly id: number; readonly data: Uint8Array | string; readonly isBinary: boolean }
+  | { readonly t: 'ws-end'; readonly id: number; readonly code: number | undefined; readonly reason: string | undefined }
+  /** Read the TLS files again (SIGHUP): a new app takes over the port, open connections keep theirs. */
+  | { readonly t: 'tls' }
+  | { readonly t: 'stop'; readonly reason: ErrorCode };
+
+/** A request as the thread's uWS saw it, read in full during its handler. */
+export interface RequestFacts {
+  readonly method: string;
+  readonly url: string;
+  readonly query: string;
+  /** Lowercase names, in order. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly remoteAddress: string;
+  /** A WebSocket upgrade request (the thread's ws route took it). */
+  readonly upgrade: boolean;
+}
+
+export type SessionReport = readonly [id: string, counters: RemoteCounters];
+
+export type FromThread =
+  | { readonly t: 'listening'; readonly port: number }
+  | { readonly t: 'failed'; readonly why: string }
+  | { readonly t: 'request'; readonly id: number; readonly facts: RequestFacts }
+  | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array; readonly last: boolean }
+  | { readonly t: 'aborted'; readonly id: number }
+  | { readonly t: 'ws-open'; readonly id: number }
+  | { readonly t: 'ws-message'; readonly id: number; readonly data: Uint8Array; readonly isBinary: boolean }
+  | { readonly t: 'ws-drain'; readonly id: number }
+  | { readonly t: 'ws-close'; readonly id: number; readonly code: number; readonly reason: string }
+  | { readonly t: 'viewer-closed'; readonly session: string; readonly reason: string; readonly counters: RemoteCounters }
+  | { readonly t: 'counters'; readonly sessions: readonly SessionReport[]; readonly keyframeAges: readonly (readonly [string, number])[] }
+  | { readonly t: 'log'; readonly record: Record<string, unknown> }
+  | { readonly t: 'stopped' };

@@ -1,0 +1,390 @@
+/**
+ * A fan-out thread (threads.ts): a uWS app on the server's port that sends
+ * every request to the origin thread to be decided, applies the answer, and
+ * serves the viewers the origin hands it from its replicas of their streams.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import type { ErrorCode } from '../../errors.ts';
+import { HttpMp4Session } from '../../outputs/http-mp4.ts';
+import type { RemoteCounters } from '../../outputs/remote-session.ts';
+import type { ViewerSession } from '../../outputs/viewer-session.ts';
+import { Viewers } from '../../outputs/viewers.ts';
+import { WsMseSession } from '../../outputs/ws-mse.ts';
+import type { Fragment, InitRecord } from '../../streams/fragment.ts';
+import { Stream } from '../../streams/stream.ts';
+import { AfterHandler } from '../after-handler.ts';
+import { remoteAddressOf, writeHead } from '../respond.ts';
+import { INGEST_WS_MAX_PAYLOAD } from '../routes/ingest.ts';
+import { WS_MAX_BACKPRESSURE } from '../routes/ws-mse.ts';
+import { loadUws, type UWS } from '../uws.ts';
+import type { FromThread, ResponseOp, ThreadSetup, ToThread, ViewerOrder } from './messages.ts';
+
+/** uWS 20.30's app has close() (every socket and listen socket of the app); its typings lack it. */
+type App = UWS.TemplatedApp & { close(): void };
+
+/**
+ * How often the origin hears each viewer's counters: its API, stats and
+ * metrics lag by up to this (and each viewer is reported once its instant
+ * start has gone). 8,000 viewers' counters are one message of 8,000 tuples.
+ */
+const COUNTERS_INTERVAL_MS = 250;
+
+const setup = workerData as ThreadSetup;
+const port = parentPort!;
+const post = (message: FromThread): void => port.postMessage(message);
+
+const log = pino({ level: setup.logLevel, base: null, timestamp: false }, { write: (line: string) => post({ t: 'log', record: JSON.parse(line) as Record<string, unknown> }) });
+const { uws } = loadUws({ allowFallback: setup.allowUwsFallback });
+const afterHandler = new AfterHandler(log);
+/** Ages of keyframes as sent, by session: told to the origin (its metrics histogram) once the batch that sent them is out. */
+const keyframeAges: [string, number][] = [];
+const reportAges = (): void => {
+  if (keyframeAges.length) post({ t: 'counters', sessions: [], keyframeAges: keyframeAges.splice(0) });
+};
+// Its viewers' connect and disconnect lines come from their twins in the origin's Viewers, with the counters this thread reported.
+const viewers = new Viewers(log.child({ module: 'viewers' }, { level: 'warn' }), {
+  keyframeSent: (session, ageMs) => {
+    if (keyframeAges.push([session.id, ageMs]) === 1) setImmediate(reportAges);
+  },
+});
+const replicas = new Map<string, Replica>();
+
+/** A request in flight: the origin is deciding it, or is answering a body the socket takes slowly. */
+interface InFlight {
+  readonly res: UWS.HttpResponse;
+  aborted: boolean;
+  /** For an upgrade request: what res.upgrade needs once the origin says yes. */
+  readonly upgrade?: { readonly key: string; readonly protocol: string; readonly extensions: string; readonly context: UWS.us_socket_context_t };
+  session?: ViewerSession;
+}
+
+/** What a WebSocket of this thread carries: a viewer it serves, or a bridged socket whose events go to the origin. */
+interface SocketData {
+  readonly id: number;
+  readonly order?: ViewerOrder;
+  session?: WsMseSession;
+  closed?: boolean;
+}
+
+const inFlight = new Map<number, InFlight>();
+const bridgedSockets = new Map<number, UWS.WebSocket<SocketData>>();
+let nextId = 1;
+
+/**
+ * A stream as the origin has it, fed by its messages. Fragments that come
+ * in several messages while this thread was busy go to the viewers as one
+ * batch (one run per viewer: fragment-runs.ts), as a saturated origin's
+ * late reads do.
+ */
+class Replica {
+  readonly stream: Stream;
+  #pending: Fragment[] = [];
+  readonly #flush = (): void => {
+    const batch = this.#pending;
+    this.#pending = [];
+    this.stream.replicateFragments(batch);
+  };
+
+  constructor(name: string) {
+    this.stream = new Stream(name);
+    this.stream.onListenerError = (error, event) => log.error({ err: error, event, stream: name }, 'replica listener failed');
+  }
+
+  fragments(fragments: readonly Fragment[]): void {
+    if (this.#pending.push(...fragments.map(asBufferFragment)) === fragments.length) setImmediate(this.#flush);
+  }
+
+  /** Whatever waits goes first: the init that follows starts a new generation. */
+  init(init: InitRecord): void {
+    if (this.#pending.length) this.#flush();
+    this.stream.replicateInit({ ...init, bytes: asBuffer(init.bytes) });
+  }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function asBufferFragment(fragment: Fragment): Fragment {
+  return { ...fragment, bytes: asBuffer(fragment.bytes) };
+}
+
+function replica(name: string): Replica {
+  let found = replicas.get(name);
+  if (!found) replicas.set(name, (found = new Replica(name)));
+  return found;
+}
+
+/** Reads what the origin needs of a request now (uWS request data lives only during the handler) and sends it there. */
+function forward(res: UWS.HttpResponse, req: UWS.HttpRequest, upgrade?: InFlight['upgrade']): void {
+  const id = nextId++;
+  const headers: [string, string][] = [];
+  req.forEach((name, value) => headers.push([name, value]));
+  const entry: InFlight = { res, aborted: false, ...(upgrade ? { upgrade } : {}) };
+  inFlight.set(id, entry);
+  res.onAborted(() => {
+    entry.aborted = true;
+    inFlight.delete(id);
+    if (entry.session) entry.session.close('peer');
+    else post({ t: 'aborted', id });
+  });
+  if (!upgrade) res.onData((chunk, last) => post({ t: 'data', id, chunk: new Uint8Array(chunk.slice(0)), last }));
+  post({
+    t: 'request',
+    id,
+    facts: { method: req.getCaseSensitiveMethod(), url: req.getUrl(), query: req.getQuery() ?? '', headers, remoteAddress: remoteAddressOf(res), upgrade: upgrade !== undefined },
+  });
+}
+
+/** Applies the origin's answer to the real response. */
+function respond(id: number, ops: readonly ResponseOp[]): void {
+  const entry = inFlight.get(id);
+  if (!entry || entry.aborted) return;
+  const res = entry.res;
+  res.cork(() => {
+    for (const op of ops) {
+      switch (op[0]) {
+        case 'status':
+          res.writeStatus(op[1]);
+          break;
+        case 'header':
+          res.writeHeader(op[1], op[2]);
+          break;
+        case 'write':
+          res.write(op[1]);
+          break;
+        case 'end':
+          endWhole(id, entry, op[1]);
+          return;
+        case 'endWithoutBody':
+          inFlight.delete(id);
+          res.endWithoutBody();
+          return;
+        case 'close':
+          inFlight.delete(id);
+          res.close();
+          return;
+        case 'upgrade': {
+          inFlight.delete(id);
+          const { key, protocol, extensions, context } = entry.upgrade!;
+          res.upgrade<SocketData>({ id }, key, protocol, extensions, context);
+          return;
+        }
+      }
+    }
+  });
+}
+
+/** Sends a whole body without letting uWS copy what the socket cannot take at once (as respond.ts sendBuffer). */
+function endWhole(id: number, entry: InFlight, body: Uint8Array | string | undefined): void {
+  const res = entry.res;
+  if (body === undefined) {
+    inFlight.delete(id);
+    res.end();
+    return;
+  }
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const start = res.getWriteOffset();
+  const [ok, done] = res.tryEnd(bytes, bytes.length);
+  if (ok || done) {
+    inFlight.delete(id);
+    return;
+  }
+  res.onWritable((offset) => {
+    if (entry.aborted) return true;
+    const [sent, finished] = res.tryEnd(bytes.subarray(offset - start), bytes.length);
+    if (finished) inFlight.delete(id);
+    return sent;
+  });
+}
+
+/** Serves a viewer the origin admitted: upgrade and a WebSocket session, or the live.mp4 head and a chunked session. */
+function serveViewer(id: number, order: ViewerOrder): void {
+  const entry = inFlight.get(id);
+  if (!entry || entry.aborted) {
+    post({ t: 'viewer-closed', session: order.session, reason: 'peer', counters: NO_COUNTERS });
+    return;
+  }
+  const res = entry.res;
+  if (order.output === 'ws') {
+    inFlight.delete(id);
+    const { key, protocol, extensions, context } = entry.upgrade!;
+    res.cork(() => res.upgrade<SocketData>({ id, order }, key, protocol, extensions, context));
+    return;
+  }
+  res.cork(() => {
+    writeHead(res, 200, order.headers);
+    const session = new HttpMp4Session(res, replica(order.stream).stream, order.remoteAddress, order.gate, order.session);
+    entry.session = session;
+    session.once('close', () => inFlight.delete(id));
+    open(session);
+  });
+}
+
+function open(session: ViewerSession): void {
+  session.once('close', (reason) => post({ t: 'viewer-closed', session: session.id, reason, counters: countersOf(session) }));
+  viewers.add(session);
+  // After its instant start (a WebSocket's runs once uWS's open handler has returned: AfterHandler, in order).
+  afterHandler.run(() => {
+    if (!session.closed) post({ t: 'counters', sessions: [[session.id, countersOf(session)]], keyframeAges: [] });
+  });
+}
+
+const NO_COUNTERS: RemoteCounters = { bytesSent: 0, fragmentsSent: 0, skippedFragments: 0, skipEpisodes: 0, lagMs: 0 };
+
+function countersOf(session: ViewerSession): RemoteCounters {
+  return { bytesSent: session.bytesSent, fragmentsSent: session.fragmentsSent, skippedFragments: session.gate.skippedFragments, skipEpisodes: session.gate.skipEpisodes, lagMs: session.lagMs };
+}
+
+/** The routes: everything goes to the origin; the ws route holds both viewers and bridged WebSockets (a push). */
+function mount(): App {
+  const app = (setup.tls
+    ? uws.SSLApp({ cert_file_name: setup.tls.cert, key_file_name: setup.tls.key, ...(setup.tls.passphrase ? { passphrase: setup.tls.passphrase } : {}) })
+    : uws.App()) as App;
+  app.ws<SocketData>('/*', {
+    compression: uws.DISABLED,
+    // The larger of the two ws routes' limits (a push's messages); a viewer's own check (ws-mse.ts) closes on an oversized one.
+    maxPayloadLength: INGEST_WS_MAX_PAYLOAD,
+    maxBackpressure: WS_MAX_BACKPRESSURE,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) =>
+      forward(res, req, { key: req.getHeader('sec-websocket-key'), protocol: req.getHeader('sec-websocket-protocol'), extensions: req.getHeader('sec-websocket-extensions'), context }),
+    open: (ws) => {
+      const data = ws.getUserData();
+      const order = data.order;
+      if (!order) {
+        bridgedSockets.set(data.id, ws);
+        post({ t: 'ws-open', id: data.id });
+        return;
+      }
+      const session = new WsMseSession(ws, replica(order.stream).stream, order.remoteAddress, {
+        gate: order.gate,
+        messagesPerSecond: order.messagesPerSecond,
+        schedule: afterHandler.run,
+        tls: setup.tls !== undefined,
+        id: order.session,
+      });
+      data.session = session;
+      open(session);
+    },
+    message: (ws, message, isBinary) => {
+      const data = ws.getUserData();
+      if (data.order) data.session?.receive(message, isBinary);
+      else post({ t: 'ws-message', id: data.id, data: new Uint8Array(message.slice(0)), isBinary });
+    },
+    drain: (ws) => {
+      const data = ws.getUserData();
+      if (data.order) data.session?.drained();
+      else post({ t: 'ws-drain', id: data.id });
+    },
+    close: (ws, code, message) => {
+      const data = ws.getUserData();
+      data.closed = true;
+      if (data.order) {
+        data.session?.close('peer');
+        return;
+      }
+      bridgedSockets.delete(data.id);
+      post({ t: 'ws-close', id: data.id, code, reason: Buffer.from(message).toString('utf8') });
+    },
+  });
+  app.any('/*', (res, req) => forward(res, req));
+  return app;
+}
+
+function listen(app: App): Promise<UWS.us_listen_socket | undefined> {
+  return new Promise((resolve) => app.listen(setup.host, setup.port, (socket) => resolve(socket || undefined)));
+}
+
+/** Every app this thread made: the one listening, and those a certificate reload replaced, whose connections may still be open. */
+const apps = [mount()];
+let listenSocket = await listen(apps[0]!);
+if (!listenSocket) {
+  post({ t: 'failed', why: `thread ${setup.index} could not listen on ${setup.host}:${setup.port}` });
+  apps[0]!.close();
+  port.close();
+} else {
+  post({ t: 'listening', port: setup.port });
+  const counters = setInterval(() => {
+    const sessions: [string, RemoteCounters][] = [];
+    for (const session of viewers.list()) sessions.push([session.id, countersOf(session)]);
+    if (sessions.length) post({ t: 'counters', sessions, keyframeAges: [] });
+  }, COUNTERS_INTERVAL_MS);
+
+  const stop = (reason: ErrorCode): void => {
+    clearInterval(counters);
+    if (listenSocket) uws.us_listen_socket_close(listenSocket);
+    listenSocket = undefined;
+    viewers.closeAll(reason);
+    for (const ws of bridgedSockets.values()) ws.end(1001, 'server shutting down');
+    bridgedSockets.clear();
+    for (const replicaOf of replicas.values()) replicaOf.stream.close();
+    // Every socket and the loop's handles go, so that the thread ends by itself (a thread ended with uWS
+    // handles open aborts the process: node's CheckedUvLoopClose).
+    for (const app of apps) app.close();
+    post({ t: 'stopped' });
+    port.close();
+  };
+
+  port.on('message', (message: ToThread) => {
+    switch (message.t) {
+      case 'stream':
+        replica(message.name);
+        return;
+      case 'init':
+        replica(message.name).init(message.init);
+        return;
+      case 'fragments':
+        replica(message.name).fragments(message.fragments);
+        return;
+      case 'marker':
+        replica(message.name).stream.replicateMarker(message.marker);
+        return;
+      case 'reset':
+        replicas.get(message.name)?.stream.reset();
+        return;
+      case 'unstream':
+        replicas.get(message.name)?.stream.close();
+        replicas.delete(message.name);
+        return;
+      case 'respond':
+        respond(message.id, message.ops);
+        return;
+      case 'viewer':
+        serveViewer(message.id, message.order);
+        return;
+      case 'kick':
+        viewers.get(message.session)?.close(message.reason);
+        return;
+      case 'ws-send':
+        bridgedSockets.get(message.id)?.send(message.data, message.isBinary);
+        return;
+      case 'ws-end': {
+        const ws = bridgedSockets.get(message.id);
+        if (ws && !ws.getUserData().closed) ws.end(message.code, message.reason);
+        return;
+      }
+      case 'tls': {
+        // As HttpServer.reloadCertificates: the new app listens first, then the old one stops listening.
+        const fresh = mount();
+        void listen(fresh).then((socket) => {
+          if (!socket) {
+            log.error({ port: setup.port }, 'a fan-out thread could not listen with the new certificate; it keeps the old one');
+            fresh.close();
+            return;
+          }
+          if (listenSocket) uws.us_listen_socket_close(listenSocket);
+          listenSocket = socket;
+          apps.push(fresh);
+        });
+        return;
+      }
+      case 'stop':
+        stop(message.reason);
+        return;
+    }
+  });
+}

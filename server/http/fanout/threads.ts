@@ -1,0 +1,347 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ErrorCode } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { RemoteViewerSession, type RemoteCounters } from '../../outputs/remote-session.ts';
+import type { KeyframeSentObserver } from '../../outputs/viewer-session.ts';
+import type { Viewers } from '../../outputs/viewers.ts';
+import { PACKAGE_ROOT } from '../../package-root.ts';
+import type { Fragment, InitRecord } from '../../streams/fragment.ts';
+import type { Marker } from '../../streams/markers.ts';
+import type { StreamRegistry } from '../../streams/registry.ts';
+import type { Stream } from '../../streams/stream.ts';
+import type { Router } from '../router.ts';
+import { BridgedResponse, type BridgedWebSocket, type BridgeEnd } from './bridged.ts';
+import type { FromThread, ThreadSetup, ToThread, ViewerOrder } from './messages.ts';
+
+export interface FanoutThreadsOptions {
+  readonly count: number;
+  readonly setup: Omit<ThreadSetup, 'index'>;
+  readonly router: Router;
+  readonly registry: StreamRegistry;
+  readonly viewers: Viewers;
+  readonly logger: Logger;
+  readonly keyframeSent?: KeyframeSentObserver | undefined;
+}
+
+/** A thread that died is started again after this long (ms): its viewers reconnect to whichever thread takes them. */
+const RESTART_DELAY_MS = 1000;
+
+/**
+ * The fan-out threads (config `listen.fanout_threads`): worker threads, each
+ * with its own uWS app listening on the server's port beside this one
+ * (SO_REUSEPORT: the kernel spreads new connections over all of them).
+ *
+ * Why: on a 2-core machine one thread's sends reach 25.6-33.1 Gbit/s over
+ * loopback even from C, two threads' 37 (docs/benchmarks.md, "The machine's
+ * floor"); 8,000 viewers of 4 Mbit/s need 32.
+ *
+ * This thread stays the origin: every stream, source and decision is here.
+ * A thread sends each request it receives here, where the Router runs the
+ * route it would have run locally (door, limits, handler) on a
+ * BridgedResponse, and the thread applies the answer. A viewer of
+ * live.mp4 or the WebSocket output is the exception that is the point:
+ * admitted here, it is served by the thread from its replica of the stream,
+ * which this class feeds with every init, fragment and marker; a
+ * RemoteViewerSession stands for it in Viewers.
+ */
+export class FanoutThreads {
+  readonly #options: FanoutThreadsOptions;
+  readonly #threads: FanoutThread[] = [];
+  readonly #unwatch: (() => void)[] = [];
+  #stopping = false;
+
+  private constructor(options: FanoutThreadsOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the threads and resolves when every one listens; rejects (LISTEN_FAILED's why) when one cannot. */
+  static async start(options: FanoutThreadsOptions): Promise<FanoutThreads> {
+    const threads = new FanoutThreads(options);
+    const onAdded = (stream: Stream): void => threads.#watch(stream);
+    options.registry.on('added', onAdded);
+    threads.#unwatch.push(() => options.registry.off('added', onAdded));
+    for (const { stream } of options.registry.entries()) threads.#watch(stream);
+    try {
+      for (let index = 0; index < options.count; index++) threads.#threads.push(await threads.#spawn(index));
+    } catch (error) {
+      await threads.stop('SERVER_SHUTTING_DOWN');
+      throw error;
+    }
+    return threads;
+  }
+
+  get size(): number {
+    return this.#threads.length;
+  }
+
+  /** Tells every thread to stop listening and end its connections; resolves when they have exited. */
+  async stop(reason: ErrorCode): Promise<void> {
+    this.#stopping = true;
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    await Promise.all(this.#threads.map((thread) => thread.stop(reason)));
+  }
+
+  /** Reads the TLS files again in every thread (SIGHUP; main checked them first). */
+  reloadCertificates(): void {
+    for (const thread of this.#threads) thread.post({ t: 'tls' });
+  }
+
+  #broadcast(message: ToThread): void {
+    for (const thread of this.#threads) thread.post(message);
+  }
+
+  async #spawn(index: number): Promise<FanoutThread> {
+    const thread = new FanoutThread(index, this.#options, () => {
+      if (this.#stopping) return;
+      // A thread that died is replaced, on the same port; its viewers were told (their twins closed).
+      setTimeout(() => {
+        if (this.#stopping) return;
+        this.#spawn(index).then(
+          (fresh) => (this.#threads[index] = fresh),
+          (error: Error) => this.#options.logger.error({ thread: index, err: error.message }, 'a fan-out thread could not be restarted'),
+        );
+      }, RESTART_DELAY_MS).unref();
+    });
+    await thread.started;
+    // What it missed before it listened: every stream, its init and newest GOP, so that a viewer starts at once.
+    for (const { stream } of this.#options.registry.entries()) for (const message of replicaOf(stream)) thread.post(message);
+    return thread;
+  }
+
+  /** Feeds every thread's replica of `stream` as the stream goes. */
+  #watch(stream: Stream): void {
+    const name = stream.name;
+    this.#broadcast({ t: 'stream', name });
+    const onInit = (init: InitRecord): void => this.#broadcast({ t: 'init', name, init: { ...init, bytes: exactCopy(init.bytes) } });
+    // One copy per fragment, exact in size (a fragment may be a view of a larger read); postMessage copies it again per thread.
+    const onFragments = (fragments: readonly Fragment[]): void => this.#broadcast({ t: 'fragments', name, fragments: fragments.map(portable) });
+    const onMarker = (marker: Marker): void => this.#broadcast({ t: 'marker', name, marker });
+    const onReset = (): void => this.#broadcast({ t: 'reset', name });
+    const onClose = (): void => {
+      unwatch();
+      this.#broadcast({ t: 'unstream', name });
+    };
+    const unwatch = (): void => {
+      stream.off('init', onInit).off('fragments', onFragments).off('marker', onMarker).off('reset', onReset).off('close', onClose);
+    };
+    stream.on('init', onInit).on('fragments', onFragments).on('marker', onMarker).on('reset', onReset).on('close', onClose);
+    this.#unwatch.push(unwatch);
+  }
+}
+
+/** The messages that bring a new thread's replica of `stream` up to now. */
+function replicaOf(stream: Stream): ToThread[] {
+  const name = stream.name;
+  const messages: ToThread[] = [{ t: 'stream', name }];
+  for (const marker of stream.markers.list()) messages.push({ t: 'marker', name, marker });
+  const init = stream.init;
+  if (!init) return messages;
+  messages.push({ t: 'init', name, init: { ...init, bytes: exactCopy(init.bytes) } });
+  const gop = stream.cache.newest;
+  if (gop) messages.push({ t: 'fragments', name, fragments: gop.fragments.filter((f) => f.generation === init.generation).map(portable) });
+  return messages;
+}
+
+/** A copy exact in size: postMessage copies a view's whole underlying buffer. It arrives as a Uint8Array; the thread makes it a Buffer again. */
+function exactCopy(bytes: Buffer): Buffer {
+  return new Uint8Array(bytes) as Buffer;
+}
+
+function portable(fragment: Fragment): Fragment {
+  return { ...fragment, bytes: exactCopy(fragment.bytes) };
+}
+
+/**
+ * Starts a thread's code: the bundle beside the server's (npm run build), or,
+ * when this module runs as TypeScript (tests, development), its source, with
+ * tsx registered in the thread first (a loader's hooks do not reach worker
+ * threads by themselves).
+ */
+function startThread(setup: ThreadSetup): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(join(PACKAGE_ROOT, 'build', 'fanout-thread.mjs'), { workerData: setup });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const source = new URL('./thread.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`, { eval: true, workerData: setup });
+}
+
+/** One fan-out thread, as the origin sees it: its worker, its requests in flight, its WebSockets and its viewers' twins. */
+class FanoutThread implements BridgeEnd {
+  readonly started: Promise<void>;
+  readonly #options: FanoutThreadsOptions;
+  readonly #worker: Worker;
+  readonly #log: Logger;
+  readonly #requests = new Map<number, BridgedResponse>();
+  readonly #sockets = new Map<number, BridgedWebSocket<unknown>>();
+  readonly #twins = new Map<string, RemoteViewerSession>();
+  #exited = false;
+  readonly #exit: Promise<void>;
+
+  constructor(index: number, options: FanoutThreadsOptions, onDied: () => void) {
+    this.#options = options;
+    this.#log = options.logger.child({ thread: index });
+    const setup: ThreadSetup = { ...options.setup, index };
+    this.#worker = startThread(setup);
+    let listening: () => void;
+    let failed: (error: Error) => void;
+    this.started = new Promise<void>((resolve, reject) => {
+      listening = resolve;
+      failed = reject;
+    });
+    this.#worker.on('message', (message: FromThread) => {
+      if (message.t === 'listening') listening();
+      else if (message.t === 'failed') failed(new Error(message.why));
+      else this.#receive(message);
+    });
+    this.#worker.on('error', (error) => this.#log.error({ err: error }, 'fan-out thread failed'));
+    this.#exit = new Promise<void>((resolve) => {
+      this.#worker.once('exit', (code) => {
+        this.#exited = true;
+        failed(new Error(`the thread exited (${code}) before it listened`));
+        this.#orphan();
+        resolve();
+        if (code !== 0) {
+          this.#log.error({ code }, 'fan-out thread exited');
+          onDied();
+        }
+      });
+    });
+  }
+
+  post(message: ToThread): void {
+    if (!this.#exited) this.#worker.postMessage(message);
+  }
+
+  async stop(reason: ErrorCode): Promise<void> {
+    this.post({ t: 'stop', reason });
+    const timer = setTimeout(() => void this.#worker.terminate(), 5000);
+    await this.#exit;
+    clearTimeout(timer);
+  }
+
+  respond(id: number, ops: Parameters<BridgeEnd['respond']>[1]): void {
+    if (ops.some((op) => op[0] === 'end' || op[0] === 'endWithoutBody' || op[0] === 'close' || op[0] === 'upgrade')) this.#requests.delete(id);
+    this.post({ t: 'respond', id, ops });
+  }
+
+  serveViewer(id: number, order: Omit<ViewerOrder, 'session'>): RemoteViewerSession {
+    this.#requests.delete(id);
+    const stream = this.#options.registry.get(order.stream)!;
+    const twin = new RemoteViewerSession(order.output, stream, order.remoteAddress, order.gate, (reason) => {
+      if (this.#twins.delete(twin.id)) this.post({ t: 'kick', session: twin.id, reason });
+    });
+    this.#twins.set(twin.id, twin);
+    this.#log.debug({ session: twin.id, stream: order.stream, output: order.output }, 'viewer served by a fan-out thread');
+    this.post({ t: 'viewer', id, order: { ...order, session: twin.id } });
+    return twin;
+  }
+
+  upgraded(id: number, socket: BridgedWebSocket<unknown>): void {
+    this.#sockets.set(id, socket);
+  }
+
+  sendWs(id: number, data: Uint8Array | string, isBinary: boolean): void {
+    this.post({ t: 'ws-send', id, data, isBinary });
+  }
+
+  endWs(id: number, code?: number, reason?: string): void {
+    this.post({ t: 'ws-end', id, code, reason });
+  }
+
+  #receive(message: FromThread): void {
+    switch (message.t) {
+      case 'request': {
+        const res = new BridgedResponse(message.id, message.facts.remoteAddress, this);
+        this.#requests.set(message.id, res);
+        try {
+          this.#options.router.dispatch(message.facts, res);
+        } catch (error) {
+          // A handler's bug, as uWS would have met it: logged, and this request ends; the rest go on.
+          this.#log.error({ err: error, url: message.facts.url }, 'a bridged request failed');
+          if (!res.done) res.close();
+        }
+        if (res.done) this.#requests.delete(message.id);
+        return;
+      }
+      case 'data':
+        this.#requests.get(message.id)?.data(toArrayBuffer(message.chunk), message.last);
+        return;
+      case 'aborted': {
+        const res = this.#requests.get(message.id);
+        this.#requests.delete(message.id);
+        res?.abort();
+        return;
+      }
+      case 'ws-open': {
+        const ws = this.#sockets.get(message.id);
+        if (ws) ws.behavior.open?.(ws as never);
+        return;
+      }
+      case 'ws-message': {
+        const ws = this.#sockets.get(message.id);
+        if (ws) ws.behavior.message?.(ws as never, toArrayBuffer(message.data), message.isBinary);
+        return;
+      }
+      case 'ws-drain': {
+        const ws = this.#sockets.get(message.id);
+        if (ws) ws.behavior.drain?.(ws as never);
+        return;
+      }
+      case 'ws-close': {
+        const ws = this.#sockets.get(message.id);
+        this.#sockets.delete(message.id);
+        if (ws) ws.behavior.close?.(ws as never, message.code, Buffer.from(message.reason).buffer as ArrayBuffer);
+        return;
+      }
+      case 'viewer-closed': {
+        const twin = this.#twins.get(message.session);
+        if (!twin) return;
+        this.#twins.delete(message.session);
+        twin.report(message.counters);
+        twin.close(message.reason as ErrorCode | 'peer');
+        return;
+      }
+      case 'counters':
+        this.#counters(message.sessions, message.keyframeAges);
+        return;
+      case 'log':
+        this.#relog(message.record);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #counters(sessions: readonly (readonly [string, RemoteCounters])[], ages: readonly (readonly [string, number])[]): void {
+    for (const [id, counters] of sessions) this.#twins.get(id)?.report(counters);
+    const observe = this.#options.keyframeSent;
+    if (!observe) return;
+    for (const [id, age] of ages) {
+      const twin = this.#twins.get(id);
+      if (twin) observe(twin, age);
+    }
+  }
+
+  /** A thread's log line, through this thread's logger (so it goes where the operator asked, with the same format). */
+  #relog(record: Record<string, unknown>): void {
+    const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = record;
+    const name = LEVEL_NAMES[level as number] ?? 'info';
+    this.#log[name](fields, typeof msg === 'string' ? msg : '');
+  }
+
+  /** The thread is gone: its viewers, requests and WebSockets end here too. */
+  #orphan(): void {
+    for (const twin of [...this.#twins.values()]) twin.close('peer');
+    this.#twins.clear();
+    for (const res of this.#requests.values()) res.abort();
+    this.#requests.clear();
+    for (const ws of this.#sockets.values()) ws.behavior.close?.(ws as never, 1006, new ArrayBuffer(0));
+    this.#sockets.clear();
+  }
+}
+
+const LEVEL_NAMES: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
