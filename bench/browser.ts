@@ -3,8 +3,8 @@ import { launchChromium } from '../test/helpers/browser.ts';
 import { ServerUnderTest } from './servers/launch.ts';
 
 /** fragcast with the bench source, and a headless Chromium to look at it; both closed by `close()`. */
-export async function fragcastInChromium(mediaPath: string): Promise<{ server: ServerUnderTest; newPage: () => Promise<Page>; close: () => Promise<void> }> {
-  const server = await ServerUnderTest.start('fragcast', mediaPath);
+export async function fragcastInChromium(mediaPath: string, fanoutThreads = 0): Promise<{ server: ServerUnderTest; newPage: () => Promise<Page>; close: () => Promise<void> }> {
+  const server = await ServerUnderTest.start('fragcast', mediaPath, fanoutThreads);
   const browser = await launchChromium();
   await new Promise((resolve) => setTimeout(resolve, 1500)); // the first GOP
   return {

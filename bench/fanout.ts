@@ -14,6 +14,8 @@ export interface FanoutOptions {
   readonly duration: number;
   /** Longest wait (s) for the viewers to settle before the window (BenchOptions.settle). Default DEFAULT_SETTLE_S. */
   readonly settle?: number;
+  /** fragcast's listen.fanout_threads; the other servers ignore it. Default 0. */
+  readonly fanoutThreads?: number;
   /** New connections per second. Default 2000. */
   readonly connectPerSecond?: number;
   /** Extra viewers that read at this fraction of the stream's bitrate (slow-viewers). */
@@ -140,7 +142,7 @@ function fileBytesPerSecond(path: string): number {
  */
 export async function measureFanout(options: FanoutOptions): Promise<FanoutResult> {
   const log = options.log ?? (() => {});
-  const server = await ServerUnderTest.start(options.server, options.mediaPath);
+  const server = await ServerUnderTest.start(options.server, options.mediaPath, options.fanoutThreads ?? 0);
   try {
     await sleep(1500); // the source's first GOP
     const fileRate = fileBytesPerSecond(options.mediaPath);

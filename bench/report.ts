@@ -5,14 +5,15 @@ export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`;
 }
 
-export function commandLine(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate' | 'settle'>): string {
+export function commandLine(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate' | 'settle' | 'fanoutThreads'>): string {
   const clients = options.clients === undefined ? '' : ` --clients ${options.clients}`;
   const settle = options.settle === DEFAULT_SETTLE_S ? '' : ` --settle ${options.settle}`;
-  return `npm run bench -- ${report.scenario}${clients} --duration ${options.duration}${settle} --bitrate ${options.bitrate}`;
+  const threads = options.fanoutThreads ? ` --fanout-threads ${options.fanoutThreads}` : '';
+  return `npm run bench -- ${report.scenario}${clients} --duration ${options.duration}${settle} --bitrate ${options.bitrate}${threads}`;
 }
 
 /** The report as Markdown: title, command, machine, table, targets, charts. */
-export function markdown(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate' | 'settle'>, when: Date, chartPaths: readonly string[]): string {
+export function markdown(report: ScenarioReport, options: Pick<BenchOptions, 'clients' | 'duration' | 'bitrate' | 'settle' | 'fanoutThreads'>, when: Date, chartPaths: readonly string[]): string {
   const lines = [
     `### ${report.scenario}: ${report.title}`,
     '',

@@ -35,12 +35,12 @@ const BITRATES = [2, 4, 8];
 const MAX_CLIENTS = 12_000;
 const MAX_DURATION_S = 120;
 
-const USAGE = `Usage: npm run bench -- SCENARIO [--clients N] [--duration S] [--settle S] [--bitrate 2|4|8] [--write-docs]
+const USAGE = `Usage: npm run bench -- SCENARIO [--clients N] [--duration S] [--settle S] [--bitrate 2|4|8] [--fanout-threads N] [--write-docs]
 Scenarios: ${Object.keys(SCENARIOS).join(', ')}`;
 
 export async function runScenario(
   name: string,
-  options: { clients?: number | undefined; duration: number; settle?: number; bitrate: number; writeDocs?: boolean; quiet?: boolean },
+  options: { clients?: number | undefined; duration: number; settle?: number; bitrate: number; fanoutThreads?: number; writeDocs?: boolean; quiet?: boolean },
 ): Promise<{ report: ScenarioReport; markdown: string }> {
   const scenario = SCENARIOS[name];
   if (!scenario) throw new Error(`unknown scenario "${name}"\n${USAGE}`);
@@ -50,7 +50,9 @@ export async function runScenario(
   const settle = options.settle ?? DEFAULT_SETTLE_S;
   if (!(settle >= 2 && settle <= MAX_DURATION_S)) throw new Error(`--settle must be 2..${MAX_DURATION_S} seconds`);
   const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const benchOptions: BenchOptions = { clients: options.clients, duration: options.duration, settle, bitrate: options.bitrate, mediaPath: ensureBenchMedia(options.bitrate), log };
+  const fanoutThreads = options.fanoutThreads ?? 0;
+  if (!(Number.isInteger(fanoutThreads) && fanoutThreads >= 0 && fanoutThreads <= 16)) throw new Error('--fanout-threads must be 0..16');
+  const benchOptions: BenchOptions = { clients: options.clients, duration: options.duration, settle, bitrate: options.bitrate, fanoutThreads, mediaPath: ensureBenchMedia(options.bitrate), log };
   const when = new Date();
   const report = await scenario(benchOptions);
   const dir = `${ROOT}bench/results`;
@@ -83,7 +85,7 @@ function writeDocs(scenario: string, text: string, charts: readonly string[]): v
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
-    options: { clients: { type: 'string' }, duration: { type: 'string' }, settle: { type: 'string' }, bitrate: { type: 'string' }, 'write-docs': { type: 'boolean' } },
+    options: { clients: { type: 'string' }, duration: { type: 'string' }, settle: { type: 'string' }, bitrate: { type: 'string' }, 'fanout-threads': { type: 'string' }, 'write-docs': { type: 'boolean' } },
     allowPositionals: true,
   });
   // Interrupted (Ctrl-C, a timeout's SIGTERM): exit, so that the servers under test are killed with the runner (launch.ts).
@@ -100,6 +102,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       duration: Number(values.duration ?? 10),
       ...(values.settle === undefined ? {} : { settle: Number(values.settle) }),
       bitrate: Number(values.bitrate ?? 4),
+      fanoutThreads: Number(values['fanout-threads'] ?? 0),
       writeDocs: values['write-docs'] ?? false,
     });
     process.stdout.write(text);

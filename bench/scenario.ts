@@ -13,6 +13,8 @@ export interface BenchOptions {
   readonly settle: number;
   /** Stream bitrate in Mbit/s: 2, 4 or 8 (the bench sources). */
   readonly bitrate: number;
+  /** fragcast's listen.fanout_threads (0: one thread serves every viewer). */
+  readonly fanoutThreads: number;
   readonly mediaPath: string;
   readonly log: (line: string) => void;
 }

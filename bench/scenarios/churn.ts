@@ -2,8 +2,8 @@ import { measureFanout } from '../fanout.ts';
 import { type Scenario } from '../scenario.ts';
 
 /** Viewers that come and go every 0.5–3 s: connects per second, errors, and whether memory and descriptors come back. */
-export const churn: Scenario = async ({ clients = 1000, duration, mediaPath, log }) => {
-  const result = await measureFanout({ server: 'fragcast', mediaPath, protocol: 'ws', clients, duration, lifeMs: [500, 3000], connectPerSecond: 1000, log });
+export const churn: Scenario = async ({ clients = 1000, duration, mediaPath, fanoutThreads, log }) => {
+  const result = await measureFanout({ server: 'fragcast', mediaPath, fanoutThreads, protocol: 'ws', clients, duration, lifeMs: [500, 3000], connectPerSecond: 1000, log });
   const connectsPerSecond = result.connects / (result.seconds + 3.5);
   return {
     scenario: 'churn',

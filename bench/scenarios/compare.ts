@@ -9,7 +9,7 @@ import { SERVER_LABELS, SERVERS } from '../servers/launch.ts';
  * load, one run. Each server is measured at a sweep of viewer counts up to
  * `--clients`; the report gives each as a ratio to the ceiling.
  */
-export const compare: Scenario = async ({ clients = 8000, duration, settle, mediaPath, bitrate, log }) => {
+export const compare: Scenario = async ({ clients = 8000, duration, settle, mediaPath, bitrate, fanoutThreads, log }) => {
   // A sweep up to --clients (one point only for a smoke run with a handful of viewers).
   const counts = clients < 8 ? [clients] : [...new Set([clients / 8, clients / 4, clients / 2, clients].map(Math.round))];
   const results: FanoutResult[] = [];
@@ -17,7 +17,7 @@ export const compare: Scenario = async ({ clients = 8000, duration, settle, medi
     for (const server of SERVERS) {
       log(`compare: ${server} with ${count} viewers`);
       try {
-        results.push(await measureFanout({ server, mediaPath, protocol: 'ws', clients: count, duration, settle, log }));
+        results.push(await measureFanout({ server, mediaPath, fanoutThreads, protocol: 'ws', clients: count, duration, settle, log }));
       } catch (error) {
         log(`  ${server} failed: ${(error as Error).message}`);
       }

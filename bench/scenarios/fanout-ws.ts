@@ -7,8 +7,8 @@ import { SERVER_LABELS } from '../servers/launch.ts';
  * CPU and memory; and the ceiling (bare uWS publish) under the same load in
  * the same run, so that a load the machine cannot carry shows as such.
  */
-export const fanoutWs: Scenario = async ({ clients = 8000, duration, settle, mediaPath, bitrate, log }) => {
-  const result = await measureFanout({ server: 'fragcast', mediaPath, protocol: 'ws', clients, duration, settle, log });
+export const fanoutWs: Scenario = async ({ clients = 8000, duration, settle, mediaPath, bitrate, fanoutThreads, log }) => {
+  const result = await measureFanout({ server: 'fragcast', mediaPath, fanoutThreads, protocol: 'ws', clients, duration, settle, log });
   log(`fanout-ws: the ceiling with ${clients} viewers`);
   const ceiling = await measureFanout({ server: 'uws-ceiling', mediaPath, protocol: 'ws', clients, duration, settle, log });
   const ratio = result.throughputMbps / ceiling.throughputMbps;

@@ -8,10 +8,10 @@ import { ms, type Scenario } from '../scenario.ts';
  * in headless Chromium on the player page — a frame's prft wallclock against
  * the time it is shown (requestVideoFrameCallback's expected display time).
  */
-export const latency: Scenario = async ({ clients = 2000, duration, settle, mediaPath, log }) => {
-  const load = await measureFanout({ server: 'fragcast', mediaPath, protocol: 'ws', clients, duration, settle, log });
+export const latency: Scenario = async ({ clients = 2000, duration, settle, mediaPath, fanoutThreads, log }) => {
+  const load = await measureFanout({ server: 'fragcast', mediaPath, fanoutThreads, protocol: 'ws', clients, duration, settle, log });
   log('latency: glass to glass in Chromium');
-  const browser = await fragcastInChromium(mediaPath);
+  const browser = await fragcastInChromium(mediaPath, fanoutThreads);
   let samples: number[];
   try {
     const page = await browser.newPage();

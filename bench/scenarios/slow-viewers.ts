@@ -2,9 +2,9 @@ import { measureFanout } from '../fanout.ts';
 import { fanoutRow, FANOUT_COLUMNS, pct, type Scenario } from '../scenario.ts';
 
 /** Healthy viewers next to 100 that read at 10 % of the bitrate: the healthy lose nothing, the slow skip. */
-export const slowViewers: Scenario = async ({ clients = 1000, duration, settle, mediaPath, log }) => {
+export const slowViewers: Scenario = async ({ clients = 1000, duration, settle, mediaPath, fanoutThreads, log }) => {
   const slow = { clients: Math.max(1, Math.round(clients / 10)), fraction: 0.1 };
-  const result = await measureFanout({ server: 'fragcast', mediaPath, protocol: 'ws', clients, duration, settle, slow, log });
+  const result = await measureFanout({ server: 'fragcast', mediaPath, fanoutThreads, protocol: 'ws', clients, duration, settle, slow, log });
   const rssBound = 150 + (16 * (clients + slow.clients)) / 1024;
   return {
     scenario: 'slow-viewers',

@@ -27,8 +27,8 @@ async function firstFrameAt(page: Page): Promise<number | undefined> {
 }
 
 /** Time to first frame from navigation, over fresh page loads of the player in headless Chromium. */
-export const ttff: Scenario = async ({ clients = 10, mediaPath, log }) => {
-  const browser = await fragcastInChromium(mediaPath);
+export const ttff: Scenario = async ({ clients = 10, mediaPath, fanoutThreads, log }) => {
+  const browser = await fragcastInChromium(mediaPath, fanoutThreads);
   const times: number[] = [];
   let failed = 0;
   try {

@@ -17,6 +17,7 @@ const fragcast = await startFragcast({
   // (10,000) are raised for the measurement; everything else is as users run it.
   config: resolveConfig({ streams: {}, limits: { viewers: 20_000, viewers_per_ip: 20_000 } }, undefined, {}),
   ffmpeg: { searchPath: process.env.PATH },
+  fanoutThreads: Number(process.argv[3] ?? 0),
 });
 const stream = fragcast.registry.add('bench', new FfmpegSource({ ffmpegPath: fragcast.ffmpeg.path, args: loopArgs(process.argv[2]!), logger }));
 // The documented arrival stamp of each fragment (Fragment.arrivalMs), keyed by its prft.

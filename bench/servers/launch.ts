@@ -39,11 +39,12 @@ export class ServerUnderTest {
     this.ready = ready;
   }
 
-  static async start(name: ServerName, mediaPath: string): Promise<ServerUnderTest> {
+  /** `fanoutThreads`: fragcast's listen.fanout_threads (its argv[3]); the other servers have no such setting. */
+  static async start(name: ServerName, mediaPath: string, fanoutThreads = 0): Promise<ServerUnderTest> {
     // Bundled by scripts/build-server.ts, like the fragcast users start: plain node, no TypeScript loader in the figures.
     const script = join(PACKAGE_ROOT, 'build', 'bench', `${name}.mjs`);
     if (!existsSync(script)) throw new Error(`${script} is missing: run "npm run build" (npm run bench does)`);
-    const child = fork(script, [mediaPath], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(script, [mediaPath, String(fanoutThreads)], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     running.add(child);
     child.once('exit', () => running.delete(child));
     const ready = await new Promise<ServerReady>((resolve, reject) => {
