@@ -127,13 +127,18 @@ export function sendBuffer(res: UWS.HttpResponse, status: number, headers: Itera
   if (isAborted()) return;
   res.cork(() => {
     writeHead(res, status, headers);
-    const start = res.getWriteOffset();
-    const [ok, done] = res.tryEnd(body, body.length);
-    if (ok || done) return;
-    res.onWritable((offset) => {
-      if (isAborted()) return true;
-      const [sent] = res.tryEnd(body.subarray(offset - start), body.length);
-      return sent;
-    });
+    endBuffer(res, body, isAborted);
+  });
+}
+
+/** The body part of sendBuffer, once the head is written (a fan-out thread applying the origin's answer: fanout/thread.ts). */
+export function endBuffer(res: UWS.HttpResponse, body: Uint8Array, isAborted: () => boolean): void {
+  const start = res.getWriteOffset();
+  const [ok, done] = res.tryEnd(body, body.length);
+  if (ok || done) return;
+  res.onWritable((offset) => {
+    if (isAborted()) return true;
+    const [sent] = res.tryEnd(body.subarray(offset - start), body.length);
+    return sent;
   });
 }

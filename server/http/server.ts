@@ -127,11 +127,6 @@ export class HttpServer {
     return router;
   }
 
-  /** Fan-out threads serving viewers beside this one (0 when none). */
-  get fanoutThreads(): number {
-    return this.#fanout?.size ?? 0;
-  }
-
   async listen(): Promise<number> {
     const { host, port: asked, tls } = this.#options;
     const threads = this.#options.uws.native ? (this.#options.fanoutThreads ?? 0) : 0;
@@ -163,7 +158,6 @@ export class HttpServer {
         setup: { host: options.host, port: this.#port, tls: options.tls, logLevel: options.logger.level, allowUwsFallback: false },
         router: this.router,
         registry: options.registry,
-        viewers: options.viewers,
         logger: options.logger.child({ module: 'fanout' }),
         keyframeSent: options.metrics.keyframeSent,
       });
@@ -204,7 +198,7 @@ export class HttpServer {
     if (this.#fanout) {
       // The threads hold the port: each makes its new app the same way, once the files are known good.
       checkTlsFiles(this.#options.tls);
-      this.#fanout.reloadCertificates();
+      await this.#fanout.reloadCertificates();
       return;
     }
     const old = this.#listenSocket;
@@ -219,6 +213,7 @@ export class HttpServer {
 
   /** Stops accepting connections. Open sessions are ended by their owner (Viewers.closeAll). */
   stopListening(): void {
+    this.#fanout?.unlisten();
     if (!this.#listenSocket) return;
     this.#options.uws.uws.us_listen_socket_close(this.#listenSocket);
     this.#listenSocket = undefined;

@@ -1,4 +1,7 @@
 import type { RemoteViewerSession } from '../../outputs/remote-session.ts';
+import type { OutputKind } from '../../outputs/viewer-session.ts';
+import type { Stream } from '../../streams/stream.ts';
+import type { HttpContext } from '../router.ts';
 import type { UWS } from '../uws.ts';
 import type { RequestFacts, ResponseOp, ViewerOrder } from './messages.ts';
 
@@ -45,17 +48,19 @@ export class BridgedRequest {
     return this.#facts.method;
   }
 
-  /** As uWS: the raw query without a key; with one, its value, percent-decoded (no '+' to space), or undefined. */
+  /** As uWS (QueryParser.h): the raw query without a key; with one, its value, '+' as a space and percent-decoded, or undefined. */
   getQuery(key?: string): string | undefined {
     const query = this.#facts.query;
     if (key === undefined) return query;
     for (const pair of query.split('&')) {
       const at = pair.indexOf('=');
-      if ((at < 0 ? pair : pair.slice(0, at)) !== key) continue;
+      // A key without '=' is no value to uWS.
+      if (at < 0 || pair.slice(0, at) !== key) continue;
+      const value = pair.slice(at + 1).replaceAll('+', ' ');
       try {
-        return decodeURIComponent(at < 0 ? '' : pair.slice(at + 1));
+        return decodeURIComponent(value);
       } catch {
-        return pair.slice(at + 1);
+        return value;
       }
     }
     return undefined;
@@ -111,12 +116,6 @@ export class BridgedResponse {
   writeHeader(name: string, value: string): this {
     this.#ops.push(['header', name, value]);
     return this;
-  }
-
-  write(chunk: UWS.RecognizedString): boolean {
-    this.#ops.push(['write', copyOf(chunk)]);
-    this.#flush();
-    return true;
   }
 
   end(body?: UWS.RecognizedString): this {
@@ -184,9 +183,9 @@ export class BridgedResponse {
     return this.#end.serveViewer(this.id, order);
   }
 
-  /** A chunk of the request body arrived from the thread. */
+  /** A chunk of the request body arrived from the thread: to the handler's onData, if it asked for the body. */
   data(chunk: ArrayBuffer, last: boolean): void {
-    if (!this.#done || this.#onData) this.#onData?.(chunk, last);
+    this.#onData?.(chunk, last);
   }
 
   /** The client went away before the answer was complete. */
@@ -255,7 +254,7 @@ export class BridgedWebSocket<UserData> {
   }
 }
 
-/** A copy the caller may reuse its buffer after (uWS copies too, or writes at once). */
+/** A copy the caller may reuse its buffer after (uWS copies too, or writes at once); structured clone copies it once more. */
 function copyOf(chunk: UWS.RecognizedString): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk);
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk.slice(0));
@@ -263,7 +262,16 @@ function copyOf(chunk: UWS.RecognizedString): Uint8Array {
   return new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
 }
 
-/** The bridged response behind `res`, when a fan-out thread holds its socket. */
-export function bridgedResponse(res: unknown): BridgedResponse | undefined {
-  return res instanceof BridgedResponse ? res : undefined;
+/**
+ * For a viewer route's handler, once the viewer is admitted: when a fan-out
+ * thread holds the socket, has the thread serve it (upgrade or head, and the
+ * session there), registers its twin here as the route would its session,
+ * and returns true; false when this thread serves it itself.
+ */
+export function servedByThread(ctx: HttpContext, res: unknown, output: OutputKind, stream: Stream, remoteAddress: string, headers: readonly (readonly [string, string])[] = []): boolean {
+  if (!(res instanceof BridgedResponse)) return false;
+  const twin = res.serveViewer({ output, stream: stream.name, remoteAddress, gate: ctx.gateFor(stream.name), messagesPerSecond: ctx.limits.viewerMessagesPerSecond, headers });
+  twin.once('close', ctx.limits.hold(remoteAddress));
+  ctx.viewers.add(twin);
+  return true;
 }

@@ -5,8 +5,10 @@
  * The origin owns every stream, source, decision and answer. A fan-out
  * thread owns sockets: it accepts connections on the same port, sends each
  * request here to be decided, and serves the viewers it is told to serve
- * from its replica of their stream. Messages go over the worker's port
- * (structured clone: buffers are copied once per thread, a few Mbit/s).
+ * from its replica of their stream. Messages go over the worker's port by
+ * structured clone: each fragment is copied once to an exact-size buffer
+ * and once more per thread (a few Mbit/s a stream), and each body the
+ * origin answers with, once to be kept and once on its way.
  */
 import type { ErrorCode } from '../../errors.ts';
 import type { KeyframeGateOptions } from '../../outputs/keyframe-gate.ts';
@@ -14,6 +16,16 @@ import type { RemoteCounters } from '../../outputs/remote-session.ts';
 import type { OutputKind } from '../../outputs/viewer-session.ts';
 import type { Fragment, InitRecord } from '../../streams/fragment.ts';
 import type { Marker } from '../../streams/markers.ts';
+import type { StreamOptions } from '../../streams/stream.ts';
+
+/**
+ * Bytes of a request body or of a pushing WebSocket's messages that a thread
+ * sends on before the origin says it took them. Past it, an HTTP body is
+ * paused until the origin catches up; a WebSocket (uWS cannot pause one) is
+ * closed. Larger than the largest push message (16 MiB), so that one never
+ * trips it alone.
+ */
+export const BRIDGE_CREDIT_BYTES = 32 * 1024 * 1024;
 
 /** What a fan-out thread is started with (its workerData). */
 export interface ThreadSetup {
@@ -29,7 +41,6 @@ export interface ThreadSetup {
 export type ResponseOp =
   | readonly ['status', string]
   | readonly ['header', string, string]
-  | readonly ['write', Uint8Array]
   /** The whole body (end, or tryEnd with the full length): the thread sends it with backpressure. */
   | readonly ['end', Uint8Array | string | undefined]
   | readonly ['endWithoutBody']
@@ -50,19 +61,25 @@ export interface ViewerOrder {
 }
 
 export type ToThread =
-  | { readonly t: 'stream'; readonly name: string }
+  /** A stream with the origin's cache and marker bounds. */
+  | { readonly t: 'stream'; readonly name: string; readonly options: StreamOptions }
   | { readonly t: 'init'; readonly name: string; readonly init: InitRecord }
   | { readonly t: 'fragments'; readonly name: string; readonly fragments: readonly Fragment[] }
   | { readonly t: 'marker'; readonly name: string; readonly marker: Marker }
   | { readonly t: 'reset'; readonly name: string }
   | { readonly t: 'unstream'; readonly name: string }
   | { readonly t: 'respond'; readonly id: number; readonly ops: readonly ResponseOp[] }
+  /** The origin took this many bytes of a request's body (BRIDGE_CREDIT_BYTES). */
+  | { readonly t: 'data-ack'; readonly id: number; readonly bytes: number }
+  | { readonly t: 'ws-ack'; readonly id: number; readonly bytes: number }
   | { readonly t: 'viewer'; readonly id: number; readonly order: ViewerOrder }
   | { readonly t: 'kick'; readonly session: string; readonly reason: ErrorCode }
   | { readonly t: 'ws-send'; readonly id: number; readonly data: Uint8Array | string; readonly isBinary: boolean }
   | { readonly t: 'ws-end'; readonly id: number; readonly code: number | undefined; readonly reason: string | undefined }
   /** Read the TLS files again (SIGHUP): a new app takes over the port, open connections keep theirs. */
   | { readonly t: 'tls' }
+  /** Stop accepting connections (the server is closing); open ones go on until 'stop'. */
+  | { readonly t: 'unlisten' }
   | { readonly t: 'stop'; readonly reason: ErrorCode };
 
 /** A request as the thread's uWS saw it, read in full during its handler. */
@@ -80,7 +97,7 @@ export interface RequestFacts {
 export type SessionReport = readonly [id: string, counters: RemoteCounters];
 
 export type FromThread =
-  | { readonly t: 'listening'; readonly port: number }
+  | { readonly t: 'listening' }
   | { readonly t: 'failed'; readonly why: string }
   | { readonly t: 'request'; readonly id: number; readonly facts: RequestFacts }
   | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array; readonly last: boolean }
@@ -92,4 +109,7 @@ export type FromThread =
   | { readonly t: 'viewer-closed'; readonly session: string; readonly reason: string; readonly counters: RemoteCounters }
   | { readonly t: 'counters'; readonly sessions: readonly SessionReport[]; readonly keyframeAges: readonly (readonly [string, number])[] }
   | { readonly t: 'log'; readonly record: Record<string, unknown> }
-  | { readonly t: 'stopped' };
+  /** A certificate reload is done: the new app listens (or the old one still does, when it could not). */
+  | { readonly t: 'tls-reloaded'; readonly ok: boolean }
+  /** The thread has handed this many bytes of fragments to its replicas: what it has not is its backlog. */
+  | { readonly t: 'taken'; readonly bytes: number };

@@ -12,13 +12,14 @@ import type { ViewerSession } from '../../outputs/viewer-session.ts';
 import { Viewers } from '../../outputs/viewers.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Fragment, InitRecord } from '../../streams/fragment.ts';
-import { Stream } from '../../streams/stream.ts';
+import type { Marker } from '../../streams/markers.ts';
+import { Stream, type StreamOptions } from '../../streams/stream.ts';
 import { AfterHandler } from '../after-handler.ts';
-import { remoteAddressOf, writeHead } from '../respond.ts';
+import { endBuffer, remoteAddressOf, writeHead } from '../respond.ts';
 import { INGEST_WS_MAX_PAYLOAD } from '../routes/ingest.ts';
-import { WS_MAX_BACKPRESSURE } from '../routes/ws-mse.ts';
+import { WS_MAX_BACKPRESSURE, WS_MAX_PAYLOAD } from '../routes/ws-mse.ts';
 import { loadUws, type UWS } from '../uws.ts';
-import type { FromThread, ResponseOp, ThreadSetup, ToThread, ViewerOrder } from './messages.ts';
+import { BRIDGE_CREDIT_BYTES, type FromThread, type ResponseOp, type ThreadSetup, type ToThread, type ViewerOrder } from './messages.ts';
 
 /** uWS 20.30's app has close() (every socket and listen socket of the app); its typings lack it. */
 type App = UWS.TemplatedApp & { close(): void };
@@ -57,6 +58,9 @@ interface InFlight {
   /** For an upgrade request: what res.upgrade needs once the origin says yes. */
   readonly upgrade?: { readonly key: string; readonly protocol: string; readonly extensions: string; readonly context: UWS.us_socket_context_t };
   session?: ViewerSession;
+  /** Body bytes sent to the origin that it has not yet said it took; above BRIDGE_CREDIT_BYTES the body is paused. */
+  unacked: number;
+  paused: boolean;
 }
 
 /** What a WebSocket of this thread carries: a viewer it serves, or a bridged socket whose events go to the origin. */
@@ -65,6 +69,8 @@ interface SocketData {
   readonly order?: ViewerOrder;
   session?: WsMseSession;
   closed?: boolean;
+  /** A bridged socket's message bytes the origin has not yet said it took (see BRIDGE_CREDIT_BYTES). */
+  unacked?: number;
 }
 
 const inFlight = new Map<number, InFlight>();
@@ -81,13 +87,14 @@ class Replica {
   readonly stream: Stream;
   #pending: Fragment[] = [];
   readonly #flush = (): void => {
+    if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
     this.stream.replicateFragments(batch);
   };
 
-  constructor(name: string) {
-    this.stream = new Stream(name);
+  constructor(name: string, options: StreamOptions) {
+    this.stream = new Stream(name, options);
     this.stream.onListenerError = (error, event) => log.error({ err: error, event, stream: name }, 'replica listener failed');
   }
 
@@ -97,8 +104,20 @@ class Replica {
 
   /** Whatever waits goes first: the init that follows starts a new generation. */
   init(init: InitRecord): void {
-    if (this.#pending.length) this.#flush();
+    this.#flush();
     this.stream.replicateInit({ ...init, bytes: asBuffer(init.bytes) });
+  }
+
+  /** After the fragments that came before it, as at the origin. */
+  marker(marker: Marker): void {
+    this.#flush();
+    this.stream.replicateMarker(marker);
+  }
+
+  /** What waits belongs to the run that ended. */
+  reset(): void {
+    this.#pending = [];
+    this.stream.reset();
   }
 }
 
@@ -110,9 +129,9 @@ function asBufferFragment(fragment: Fragment): Fragment {
   return { ...fragment, bytes: asBuffer(fragment.bytes) };
 }
 
-function replica(name: string): Replica {
+function replica(name: string, options: StreamOptions = {}): Replica {
   let found = replicas.get(name);
-  if (!found) replicas.set(name, (found = new Replica(name)));
+  if (!found) replicas.set(name, (found = new Replica(name, options)));
   return found;
 }
 
@@ -121,7 +140,7 @@ function forward(res: UWS.HttpResponse, req: UWS.HttpRequest, upgrade?: InFlight
   const id = nextId++;
   const headers: [string, string][] = [];
   req.forEach((name, value) => headers.push([name, value]));
-  const entry: InFlight = { res, aborted: false, ...(upgrade ? { upgrade } : {}) };
+  const entry: InFlight = { res, aborted: false, unacked: 0, paused: false, ...(upgrade ? { upgrade } : {}) };
   inFlight.set(id, entry);
   res.onAborted(() => {
     entry.aborted = true;
@@ -129,7 +148,18 @@ function forward(res: UWS.HttpResponse, req: UWS.HttpRequest, upgrade?: InFlight
     if (entry.session) entry.session.close('peer');
     else post({ t: 'aborted', id });
   });
-  if (!upgrade) res.onData((chunk, last) => post({ t: 'data', id, chunk: new Uint8Array(chunk.slice(0)), last }));
+  if (!upgrade) {
+    res.onData((chunk, last) => {
+      // Once answered, the rest of a body is nobody's (a refused 10 GB PUT): uWS reads it and it goes nowhere.
+      if (!inFlight.has(id)) return;
+      entry.unacked += chunk.byteLength;
+      post({ t: 'data', id, chunk: new Uint8Array(chunk.slice(0)), last });
+      if (entry.unacked > BRIDGE_CREDIT_BYTES && !entry.paused) {
+        entry.paused = true;
+        res.pause();
+      }
+    });
+  }
   post({
     t: 'request',
     id,
@@ -151,11 +181,11 @@ function respond(id: number, ops: readonly ResponseOp[]): void {
         case 'header':
           res.writeHeader(op[1], op[2]);
           break;
-        case 'write':
-          res.write(op[1]);
-          break;
         case 'end':
-          endWhole(id, entry, op[1]);
+          inFlight.delete(id);
+          if (op[1] === undefined) res.end();
+          // Without letting uWS copy what the socket cannot take at once, as respond.ts sendBuffer.
+          else endBuffer(res, typeof op[1] === 'string' ? Buffer.from(op[1]) : op[1], () => entry.aborted);
           return;
         case 'endWithoutBody':
           inFlight.delete(id);
@@ -173,29 +203,6 @@ function respond(id: number, ops: readonly ResponseOp[]): void {
         }
       }
     }
-  });
-}
-
-/** Sends a whole body without letting uWS copy what the socket cannot take at once (as respond.ts sendBuffer). */
-function endWhole(id: number, entry: InFlight, body: Uint8Array | string | undefined): void {
-  const res = entry.res;
-  if (body === undefined) {
-    inFlight.delete(id);
-    res.end();
-    return;
-  }
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const start = res.getWriteOffset();
-  const [ok, done] = res.tryEnd(bytes, bytes.length);
-  if (ok || done) {
-    inFlight.delete(id);
-    return;
-  }
-  res.onWritable((offset) => {
-    if (entry.aborted) return true;
-    const [sent, finished] = res.tryEnd(bytes.subarray(offset - start), bytes.length);
-    if (finished) inFlight.delete(id);
-    return sent;
   });
 }
 
@@ -237,43 +244,43 @@ function countersOf(session: ViewerSession): RemoteCounters {
   return { bytesSent: session.bytesSent, fragmentsSent: session.fragmentsSent, skippedFragments: session.gate.skippedFragments, skipEpisodes: session.gate.skipEpisodes, lagMs: session.lagMs };
 }
 
-/** The routes: everything goes to the origin; the ws route holds both viewers and bridged WebSockets (a push). */
+/**
+ * The routes: everything goes to the origin. The ws routes have the limits
+ * of the origin's of the same path (a viewer's messages are small, a push's
+ * large); any other upgrade gets the viewer's and goes to the origin, which
+ * answers it as its own router would.
+ */
 function mount(): App {
   const app = (setup.tls
     ? uws.SSLApp({ cert_file_name: setup.tls.cert, key_file_name: setup.tls.key, ...(setup.tls.passphrase ? { passphrase: setup.tls.passphrase } : {}) })
     : uws.App()) as App;
-  app.ws<SocketData>('/*', {
+  const behavior = (maxPayloadLength: number): UWS.WebSocketBehavior<SocketData> => ({
     compression: uws.DISABLED,
-    // The larger of the two ws routes' limits (a push's messages); a viewer's own check (ws-mse.ts) closes on an oversized one.
-    maxPayloadLength: INGEST_WS_MAX_PAYLOAD,
+    maxPayloadLength,
     maxBackpressure: WS_MAX_BACKPRESSURE,
     closeOnBackpressureLimit: 0,
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) =>
       forward(res, req, { key: req.getHeader('sec-websocket-key'), protocol: req.getHeader('sec-websocket-protocol'), extensions: req.getHeader('sec-websocket-extensions'), context }),
+    // uWS 20.30, in a worker thread, closes a WebSocket upgraded outside its upgrade handler (every one here is:
+    // the origin decides first) when V8 collects garbage before the upgrade returns (reproduced with gc() in
+    // open: every socket closed 1006; without, none). So open allocates as little as it can, and the rest
+    // waits for the next turn, after the upgrade has returned.
     open: (ws) => {
       const data = ws.getUserData();
-      const order = data.order;
-      if (!order) {
-        bridgedSockets.set(data.id, ws);
-        post({ t: 'ws-open', id: data.id });
-        return;
-      }
-      const session = new WsMseSession(ws, replica(order.stream).stream, order.remoteAddress, {
-        gate: order.gate,
-        messagesPerSecond: order.messagesPerSecond,
-        schedule: afterHandler.run,
-        tls: setup.tls !== undefined,
-        id: order.session,
-      });
-      data.session = session;
-      open(session);
+      afterHandler.run(() => opened(ws, data));
     },
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
-      if (data.order) data.session?.receive(message, isBinary);
-      else post({ t: 'ws-message', id: data.id, data: new Uint8Array(message.slice(0)), isBinary });
+      if (data.order) {
+        data.session?.receive(message, isBinary);
+        return;
+      }
+      data.unacked = (data.unacked ?? 0) + message.byteLength;
+      post({ t: 'ws-message', id: data.id, data: new Uint8Array(message.slice(0)), isBinary });
+      // uWS 20.30 cannot pause a WebSocket's reading: a publisher that outruns the origin is told so and closed (1013, try again later).
+      if (data.unacked > BRIDGE_CREDIT_BYTES) ws.end(1013, 'the server cannot take the stream this fast');
     },
     drain: (ws) => {
       const data = ws.getUserData();
@@ -284,15 +291,45 @@ function mount(): App {
       const data = ws.getUserData();
       data.closed = true;
       if (data.order) {
+        // Before its session was made, opened() tells the origin.
         data.session?.close('peer');
         return;
       }
+      // Closed before opened() ran, it was never announced; the origin still hears the close (and forgets the socket).
       bridgedSockets.delete(data.id);
       post({ t: 'ws-close', id: data.id, code, reason: Buffer.from(message).toString('utf8') });
     },
   });
+  app.ws<SocketData>('/streams/:name/ws', behavior(WS_MAX_PAYLOAD));
+  app.ws<SocketData>('/ingest/:name/ws', behavior(INGEST_WS_MAX_PAYLOAD));
+  app.ws<SocketData>('/*', behavior(WS_MAX_PAYLOAD));
   app.any('/*', (res, req) => forward(res, req));
   return app;
+}
+
+/** A WebSocket this thread upgraded, on the turn after: a viewer's session starts, or the origin hears of a bridged one. */
+function opened(ws: UWS.WebSocket<SocketData>, data: SocketData): void {
+  const order = data.order;
+  if (!order) {
+    if (data.closed) return;
+    data.unacked = 0;
+    bridgedSockets.set(data.id, ws);
+    post({ t: 'ws-open', id: data.id });
+    return;
+  }
+  if (data.closed) {
+    post({ t: 'viewer-closed', session: order.session, reason: 'peer', counters: NO_COUNTERS });
+    return;
+  }
+  const session = new WsMseSession(ws, replica(order.stream).stream, order.remoteAddress, {
+    gate: order.gate,
+    messagesPerSecond: order.messagesPerSecond,
+    schedule: afterHandler.run,
+    tls: setup.tls !== undefined,
+    id: order.session,
+  });
+  data.session = session;
+  open(session);
 }
 
 function listen(app: App): Promise<UWS.us_listen_socket | undefined> {
@@ -302,49 +339,82 @@ function listen(app: App): Promise<UWS.us_listen_socket | undefined> {
 /** Every app this thread made: the one listening, and those a certificate reload replaced, whose connections may still be open. */
 const apps = [mount()];
 let listenSocket = await listen(apps[0]!);
+let counters: NodeJS.Timeout | undefined;
+
+function unlisten(): void {
+  if (listenSocket) uws.us_listen_socket_close(listenSocket);
+  listenSocket = undefined;
+}
+
+/** Ends every connection and handle, so that the thread ends by itself: one ended with uWS handles open aborts the process (node's CheckedUvLoopClose). */
+function stop(reason: ErrorCode): void {
+  clearInterval(counters);
+  unlisten();
+  viewers.closeAll(reason);
+  for (const ws of bridgedSockets.values()) ws.end(1001, 'server shutting down');
+  bridgedSockets.clear();
+  for (const { stream } of replicas.values()) stream.close();
+  for (const app of apps) app.close();
+  port.close();
+}
+
+// A bug here must not abort the whole server: the thread closes what it holds and exits 1, and the origin starts another.
+process.on('uncaughtException', (error) => {
+  log.fatal({ err: error }, 'fan-out thread failed; it stops and is started again');
+  process.exitCode = 1;
+  stop('INTERNAL_ERROR');
+});
+
+/** A certificate reload, as HttpServer.reloadCertificates: the new app listens first, then the old one stops listening. */
+async function reloadCertificates(): Promise<boolean> {
+  let fresh: App;
+  try {
+    fresh = mount();
+  } catch (error) {
+    log.error({ err: (error as Error).message }, 'a fan-out thread could not read the new certificate; it keeps the old one');
+    return false;
+  }
+  const socket = await listen(fresh);
+  if (!socket) {
+    log.error({ port: setup.port }, 'a fan-out thread could not listen with the new certificate; it keeps the old one');
+    fresh.close();
+    return false;
+  }
+  unlisten();
+  listenSocket = socket;
+  apps.push(fresh);
+  return true;
+}
+
 if (!listenSocket) {
   post({ t: 'failed', why: `thread ${setup.index} could not listen on ${setup.host}:${setup.port}` });
   apps[0]!.close();
   port.close();
 } else {
-  post({ t: 'listening', port: setup.port });
-  const counters = setInterval(() => {
+  post({ t: 'listening' });
+  counters = setInterval(() => {
     const sessions: [string, RemoteCounters][] = [];
     for (const session of viewers.list()) sessions.push([session.id, countersOf(session)]);
     if (sessions.length) post({ t: 'counters', sessions, keyframeAges: [] });
   }, COUNTERS_INTERVAL_MS);
 
-  const stop = (reason: ErrorCode): void => {
-    clearInterval(counters);
-    if (listenSocket) uws.us_listen_socket_close(listenSocket);
-    listenSocket = undefined;
-    viewers.closeAll(reason);
-    for (const ws of bridgedSockets.values()) ws.end(1001, 'server shutting down');
-    bridgedSockets.clear();
-    for (const replicaOf of replicas.values()) replicaOf.stream.close();
-    // Every socket and the loop's handles go, so that the thread ends by itself (a thread ended with uWS
-    // handles open aborts the process: node's CheckedUvLoopClose).
-    for (const app of apps) app.close();
-    post({ t: 'stopped' });
-    port.close();
-  };
-
   port.on('message', (message: ToThread) => {
     switch (message.t) {
       case 'stream':
-        replica(message.name);
+        replica(message.name, message.options);
         return;
       case 'init':
         replica(message.name).init(message.init);
         return;
       case 'fragments':
         replica(message.name).fragments(message.fragments);
+        post({ t: 'taken', bytes: message.fragments.reduce((sum, fragment) => sum + fragment.bytes.byteLength, 0) });
         return;
       case 'marker':
-        replica(message.name).stream.replicateMarker(message.marker);
+        replica(message.name).marker(message.marker);
         return;
       case 'reset':
-        replicas.get(message.name)?.stream.reset();
+        replicas.get(message.name)?.reset();
         return;
       case 'unstream':
         replicas.get(message.name)?.stream.close();
@@ -353,6 +423,21 @@ if (!listenSocket) {
       case 'respond':
         respond(message.id, message.ops);
         return;
+      case 'data-ack': {
+        const entry = inFlight.get(message.id);
+        if (!entry) return;
+        entry.unacked -= message.bytes;
+        if (entry.paused && entry.unacked <= BRIDGE_CREDIT_BYTES / 2 && !entry.aborted) {
+          entry.paused = false;
+          entry.res.resume();
+        }
+        return;
+      }
+      case 'ws-ack': {
+        const data = bridgedSockets.get(message.id)?.getUserData();
+        if (data) data.unacked = (data.unacked ?? 0) - message.bytes;
+        return;
+      }
       case 'viewer':
         serveViewer(message.id, message.order);
         return;
@@ -367,21 +452,12 @@ if (!listenSocket) {
         if (ws && !ws.getUserData().closed) ws.end(message.code, message.reason);
         return;
       }
-      case 'tls': {
-        // As HttpServer.reloadCertificates: the new app listens first, then the old one stops listening.
-        const fresh = mount();
-        void listen(fresh).then((socket) => {
-          if (!socket) {
-            log.error({ port: setup.port }, 'a fan-out thread could not listen with the new certificate; it keeps the old one');
-            fresh.close();
-            return;
-          }
-          if (listenSocket) uws.us_listen_socket_close(listenSocket);
-          listenSocket = socket;
-          apps.push(fresh);
-        });
+      case 'tls':
+        void reloadCertificates().then((ok) => post({ t: 'tls-reloaded', ok }));
         return;
-      }
+      case 'unlisten':
+        unlisten();
+        return;
       case 'stop':
         stop(message.reason);
         return;

@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ErrorCode } from '../../errors.ts';
+import { FragcastError, type ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { RemoteViewerSession, type RemoteCounters } from '../../outputs/remote-session.ts';
 import type { KeyframeSentObserver } from '../../outputs/viewer-session.ts';
-import type { Viewers } from '../../outputs/viewers.ts';
 import { PACKAGE_ROOT } from '../../package-root.ts';
 import type { Fragment, InitRecord } from '../../streams/fragment.ts';
 import type { Marker } from '../../streams/markers.ts';
 import type { StreamRegistry } from '../../streams/registry.ts';
-import type { Stream } from '../../streams/stream.ts';
+import type { Stream, StreamOptions } from '../../streams/stream.ts';
 import type { Router } from '../router.ts';
 import { BridgedResponse, type BridgedWebSocket, type BridgeEnd } from './bridged.ts';
 import type { FromThread, ThreadSetup, ToThread, ViewerOrder } from './messages.ts';
@@ -19,22 +18,30 @@ export interface FanoutThreadsOptions {
   readonly setup: Omit<ThreadSetup, 'index'>;
   readonly router: Router;
   readonly registry: StreamRegistry;
-  readonly viewers: Viewers;
   readonly logger: Logger;
   readonly keyframeSent?: KeyframeSentObserver | undefined;
 }
 
-/** A thread that died is started again after this long (ms): its viewers reconnect to whichever thread takes them. */
+/** A thread that died is started again after this long (ms), doubling up to a minute while it cannot listen. */
 const RESTART_DELAY_MS = 1000;
+const MAX_RESTART_DELAY_MS = 60_000;
+/**
+ * Bytes of fragments a thread may have waiting in its port before it is sent
+ * no more of a stream until the stream's next keyframe (its viewers then skip,
+ * as a slow viewer's gate makes it): a thread that cannot keep up must not
+ * grow the process without bound. 16 s of an 8 Mbit/s stream.
+ */
+const MAX_THREAD_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /**
  * The fan-out threads (config `listen.fanout_threads`): worker threads, each
- * with its own uWS app listening on the server's port beside this one
- * (SO_REUSEPORT: the kernel spreads new connections over all of them).
+ * with its own uWS app listening on the server's port (SO_REUSEPORT: the
+ * kernel spreads new connections over them). This thread no longer accepts.
  *
- * Why: on a 2-core machine one thread's sends reach 25.6-33.1 Gbit/s over
- * loopback even from C, two threads' 37 (docs/benchmarks.md, "The machine's
- * floor"); 8,000 viewers of 4 Mbit/s need 32.
+ * Why: the sends to thousands of viewers are most of a busy server's work,
+ * and one thread's sends reach 25.6-33.1 Gbit/s over loopback even from C on
+ * the bench machine (docs/benchmarks.md, "The machine's floor"); threads
+ * spread them over the cores, and leave this one to its sources.
  *
  * This thread stays the origin: every stream, source and decision is here.
  * A thread sends each request it receives here, where the Router runs the
@@ -48,8 +55,10 @@ const RESTART_DELAY_MS = 1000;
 export class FanoutThreads {
   readonly #options: FanoutThreadsOptions;
   readonly #threads: FanoutThread[] = [];
-  readonly #unwatch: (() => void)[] = [];
-  #stopping = false;
+  readonly #unwatch = new Set<() => void>();
+  /** Restarts under way: stop() waits for them, and stops what they started. */
+  readonly #restarts = new Set<Promise<unknown>>();
+  #stopping: ErrorCode | undefined;
 
   private constructor(options: FanoutThreadsOptions) {
     this.#options = options;
@@ -60,7 +69,7 @@ export class FanoutThreads {
     const threads = new FanoutThreads(options);
     const onAdded = (stream: Stream): void => threads.#watch(stream);
     options.registry.on('added', onAdded);
-    threads.#unwatch.push(() => options.registry.off('added', onAdded));
+    threads.#unwatch.add(() => options.registry.off('added', onAdded));
     for (const { stream } of options.registry.entries()) threads.#watch(stream);
     try {
       for (let index = 0; index < options.count; index++) threads.#threads.push(await threads.#spawn(index));
@@ -71,20 +80,24 @@ export class FanoutThreads {
     return threads;
   }
 
-  get size(): number {
-    return this.#threads.length;
+  /** Stops accepting connections (the server is closing); open ones go on until stop(). */
+  unlisten(): void {
+    for (const thread of this.#threads) thread.post({ t: 'unlisten' });
   }
 
-  /** Tells every thread to stop listening and end its connections; resolves when they have exited. */
+  /** Tells every thread to end its connections and exit; resolves when they have. */
   async stop(reason: ErrorCode): Promise<void> {
-    this.#stopping = true;
-    for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    this.#stopping = reason;
+    for (const unwatch of this.#unwatch) unwatch();
+    this.#unwatch.clear();
+    await Promise.all([...this.#restarts]);
     await Promise.all(this.#threads.map((thread) => thread.stop(reason)));
   }
 
-  /** Reads the TLS files again in every thread (SIGHUP; main checked them first). */
-  reloadCertificates(): void {
-    for (const thread of this.#threads) thread.post({ t: 'tls' });
+  /** Reads the TLS files again in every thread (SIGHUP; the caller checked them first); resolves when each listens with them, or kept its own. */
+  async reloadCertificates(): Promise<void> {
+    const results = await Promise.all(this.#threads.map((thread) => thread.reloadCertificates()));
+    if (results.includes(false)) throw new FragcastError('LISTEN_FAILED', { host: this.#options.setup.host, port: this.#options.setup.port });
   }
 
   #broadcast(message: ToThread): void {
@@ -92,48 +105,67 @@ export class FanoutThreads {
   }
 
   async #spawn(index: number): Promise<FanoutThread> {
-    const thread = new FanoutThread(index, this.#options, () => {
-      if (this.#stopping) return;
-      // A thread that died is replaced, on the same port; its viewers were told (their twins closed).
-      setTimeout(() => {
-        if (this.#stopping) return;
-        this.#spawn(index).then(
-          (fresh) => (this.#threads[index] = fresh),
-          (error: Error) => this.#options.logger.error({ thread: index, err: error.message }, 'a fan-out thread could not be restarted'),
-        );
-      }, RESTART_DELAY_MS).unref();
-    });
+    const thread = new FanoutThread(index, this.#options, () => this.#restart(index, RESTART_DELAY_MS));
     await thread.started;
     // What it missed before it listened: every stream, its init and newest GOP, so that a viewer starts at once.
     for (const { stream } of this.#options.registry.entries()) for (const message of replicaOf(stream)) thread.post(message);
     return thread;
   }
 
+  /** Starts thread `index` again after `delayMs`, on the same port; its viewers were told (their twins closed). */
+  #restart(index: number, delayMs: number): void {
+    if (this.#stopping) return;
+    const log = this.#options.logger;
+    const restart = new Promise<void>((resolve) => setTimeout(resolve, delayMs).unref())
+      .then(() => (this.#stopping ? undefined : this.#spawn(index)))
+      .then(
+        async (fresh) => {
+          if (!fresh) return;
+          if (this.#stopping) return fresh.stop(this.#stopping);
+          this.#threads[index] = fresh;
+          log.info({ thread: index }, 'fan-out thread started again');
+        },
+        (error: Error) => {
+          log.error({ thread: index, err: error.message }, 'a fan-out thread could not be started again; trying later');
+          this.#restart(index, Math.min(delayMs * 2, MAX_RESTART_DELAY_MS));
+        },
+      )
+      .finally(() => this.#restarts.delete(restart));
+    this.#restarts.add(restart);
+  }
+
   /** Feeds every thread's replica of `stream` as the stream goes. */
   #watch(stream: Stream): void {
     const name = stream.name;
-    this.#broadcast({ t: 'stream', name });
+    this.#broadcast({ t: 'stream', name, options: optionsOf(stream) });
     const onInit = (init: InitRecord): void => this.#broadcast({ t: 'init', name, init: { ...init, bytes: exactCopy(init.bytes) } });
-    // One copy per fragment, exact in size (a fragment may be a view of a larger read); postMessage copies it again per thread.
-    const onFragments = (fragments: readonly Fragment[]): void => this.#broadcast({ t: 'fragments', name, fragments: fragments.map(portable) });
+    const onFragments = (fragments: readonly Fragment[]): void => {
+      const portables = fragments.map(portable);
+      for (const thread of this.#threads) thread.postFragments(name, portables);
+    };
     const onMarker = (marker: Marker): void => this.#broadcast({ t: 'marker', name, marker });
     const onReset = (): void => this.#broadcast({ t: 'reset', name });
     const onClose = (): void => {
       unwatch();
+      this.#unwatch.delete(unwatch);
       this.#broadcast({ t: 'unstream', name });
     };
     const unwatch = (): void => {
       stream.off('init', onInit).off('fragments', onFragments).off('marker', onMarker).off('reset', onReset).off('close', onClose);
     };
     stream.on('init', onInit).on('fragments', onFragments).on('marker', onMarker).on('reset', onReset).on('close', onClose);
-    this.#unwatch.push(unwatch);
+    this.#unwatch.add(unwatch);
   }
+}
+
+function optionsOf(stream: Stream): StreamOptions {
+  return { cache: stream.cache.options, markers: stream.markers.options };
 }
 
 /** The messages that bring a new thread's replica of `stream` up to now. */
 function replicaOf(stream: Stream): ToThread[] {
   const name = stream.name;
-  const messages: ToThread[] = [{ t: 'stream', name }];
+  const messages: ToThread[] = [{ t: 'stream', name, options: optionsOf(stream) }];
   for (const marker of stream.markers.list()) messages.push({ t: 'marker', name, marker });
   const init = stream.init;
   if (!init) return messages;
@@ -174,6 +206,13 @@ class FanoutThread implements BridgeEnd {
   readonly #requests = new Map<number, BridgedResponse>();
   readonly #sockets = new Map<number, BridgedWebSocket<unknown>>();
   readonly #twins = new Map<string, RemoteViewerSession>();
+  /** Bytes of fragments posted to the thread, and those it has handed to its replicas: the difference waits in its port. */
+  #postedBytes = 0;
+  #takenBytes = 0;
+  /** Streams the thread is sent nothing of until their next keyframe (MAX_THREAD_BACKLOG_BYTES). */
+  readonly #skipping = new Set<string>();
+  /** Certificate reloads asked of the thread, answered in order. */
+  readonly #tlsReloaded: ((ok: boolean) => void)[] = [];
   #exited = false;
   readonly #exit: Promise<void>;
 
@@ -208,8 +247,37 @@ class FanoutThread implements BridgeEnd {
     });
   }
 
+  /** Resolves with whether the thread listens with the new certificate (false: it keeps the old, or it is gone). */
+  reloadCertificates(): Promise<boolean> {
+    if (this.#exited) return Promise.resolve(false);
+    const done = new Promise<boolean>((resolve) => {
+      this.#tlsReloaded.push(resolve);
+      void this.#exit.then(() => resolve(false));
+    });
+    this.post({ t: 'tls' });
+    return done;
+  }
+
   post(message: ToThread): void {
-    if (!this.#exited) this.#worker.postMessage(message);
+    if (this.#exited) return;
+    if (message.t === 'fragments') for (const fragment of message.fragments) this.#postedBytes += fragment.bytes.byteLength;
+    this.#worker.postMessage(message);
+  }
+
+  /** Posts a stream's fragments, unless the thread is too far behind: then none until a keyframe, once it has caught up by half. */
+  postFragments(name: string, fragments: readonly Fragment[]): void {
+    const backlog = this.#postedBytes - this.#takenBytes;
+    if (!this.#skipping.has(name) && backlog > MAX_THREAD_BACKLOG_BYTES) {
+      this.#skipping.add(name);
+      this.#log.warn({ stream: name, backlogBytes: backlog }, 'fan-out thread behind: its viewers of this stream skip to the next keyframe it can take');
+    }
+    let from = 0;
+    if (this.#skipping.has(name)) {
+      from = backlog <= MAX_THREAD_BACKLOG_BYTES / 2 ? fragments.findIndex((fragment) => fragment.keyframe) : -1;
+      if (from < 0) return;
+      this.#skipping.delete(name);
+    }
+    this.post({ t: 'fragments', name, fragments: from === 0 ? fragments : fragments.slice(from) });
   }
 
   async stop(reason: ErrorCode): Promise<void> {
@@ -265,10 +333,14 @@ class FanoutThread implements BridgeEnd {
       }
       case 'data':
         this.#requests.get(message.id)?.data(toArrayBuffer(message.chunk), message.last);
+        // Taken (the handler consumes a body as it comes, or it is nobody's): the thread may send on.
+        this.post({ t: 'data-ack', id: message.id, bytes: message.chunk.byteLength });
         return;
       case 'aborted': {
         const res = this.#requests.get(message.id);
         this.#requests.delete(message.id);
+        // An upgrade answered here but gone there before it was applied: its socket never opens.
+        this.#sockets.delete(message.id);
         res?.abort();
         return;
       }
@@ -280,6 +352,7 @@ class FanoutThread implements BridgeEnd {
       case 'ws-message': {
         const ws = this.#sockets.get(message.id);
         if (ws) ws.behavior.message?.(ws as never, toArrayBuffer(message.data), message.isBinary);
+        this.post({ t: 'ws-ack', id: message.id, bytes: message.data.byteLength });
         return;
       }
       case 'ws-drain': {
@@ -306,6 +379,12 @@ class FanoutThread implements BridgeEnd {
         return;
       case 'log':
         this.#relog(message.record);
+        return;
+      case 'taken':
+        this.#takenBytes += message.bytes;
+        return;
+      case 'tls-reloaded':
+        this.#tlsReloaded.shift()?.(message.ok);
         return;
       default:
         return;

@@ -1,7 +1,7 @@
 import { HttpMp4Session, LIVE_MP4_HEADERS } from '../../outputs/http-mp4.ts';
 import type { UWS } from '../uws.ts';
 import { doorHeadersOf, writeHead } from '../respond.ts';
-import { bridgedResponse } from '../fanout/bridged.ts';
+import { servedByThread } from '../fanout/bridged.ts';
 import { playerStreamFor } from '../cors.ts';
 import type { HttpContext, Router } from '../router.ts';
 
@@ -12,14 +12,8 @@ export function liveMp4Routes(router: Router, ctx: HttpContext): void {
     if (!stream) return;
     const address = ctx.access.clientAddress(res, req);
     if (!ctx.limits.admitViewer(res, stream, address)) return;
-    const bridged = bridgedResponse(res);
-    if (bridged) {
-      // A fan-out thread holds the socket: it writes the head and serves the viewer; its twin is counted here.
-      const twin = bridged.serveViewer({ output: 'http-mp4', stream: stream.name, remoteAddress: address, gate: ctx.gateFor(stream.name), messagesPerSecond: 0, headers: [...doorHeadersOf(res), ...LIVE_MP4_HEADERS] });
-      twin.once('close', ctx.limits.hold(address));
-      ctx.viewers.add(twin);
-      return;
-    }
+    // A fan-out thread holds the socket: it writes the head and serves the viewer; its twin is counted here.
+    if (servedByThread(ctx, res, 'http-mp4', stream, address, [...doorHeadersOf(res), ...LIVE_MP4_HEADERS])) return;
     const session = new HttpMp4Session(res, stream, address, ctx.gateFor(stream.name));
     session.once('close', ctx.limits.hold(address));
     res.onAborted(() => session.close('peer'));

@@ -3,7 +3,7 @@ import { MAX_BOX_SIZE } from '../../media/box.ts';
 import { WsMseSession } from '../../outputs/ws-mse.ts';
 import type { Stream } from '../../streams/stream.ts';
 import { playerStreamFor } from '../cors.ts';
-import { bridgedResponse } from '../fanout/bridged.ts';
+import { servedByThread } from '../fanout/bridged.ts';
 import { sendError } from '../respond.ts';
 import { streamFor, type HttpContext, type Router } from '../router.ts';
 
@@ -24,7 +24,7 @@ interface WsUserData {
  */
 export const WS_MAX_BACKPRESSURE = 3 * MAX_BOX_SIZE;
 /** uWS closes abruptly above this; up to it, ws-mse.ts answers with a clear close code. */
-const WS_MAX_PAYLOAD = 64 * 1024;
+export const WS_MAX_PAYLOAD = 64 * 1024;
 
 /** `ws://HOST/streams/NAME/ws`: the WebSocket MSE output (docs/protocol.md). `tls`: the app is uWS's SSLApp. */
 export function wsMseRoutes(router: Router, ctx: HttpContext, tls: boolean): void {
@@ -43,14 +43,8 @@ export function wsMseRoutes(router: Router, ctx: HttpContext, tls: boolean): voi
       if (!stream) return;
       const remoteAddress = ctx.access.clientAddress(res, req);
       if (!ctx.limits.admitViewer(res, stream, remoteAddress)) return;
-      const bridged = bridgedResponse(res);
-      if (bridged) {
-        // A fan-out thread holds the socket: it upgrades and serves the viewer; its twin is counted here.
-        const twin = bridged.serveViewer({ output: 'ws', stream: stream.name, remoteAddress, gate: ctx.gateFor(stream.name), messagesPerSecond: ctx.limits.viewerMessagesPerSecond, headers: [] });
-        twin.once('close', ctx.limits.hold(remoteAddress));
-        ctx.viewers.add(twin);
-        return;
-      }
+      // A fan-out thread holds the socket: it upgrades and serves the viewer; its twin is counted here.
+      if (servedByThread(ctx, res, 'ws', stream, remoteAddress)) return;
       const userData: WsUserData = { stream, remoteAddress };
       res.upgrade(userData, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
