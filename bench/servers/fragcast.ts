@@ -29,4 +29,5 @@ announceReady(
   { port: fragcast.port, wsPath: '/streams/bench/ws', httpPath: '/streams/bench/live.mp4', format: 'fmp4' },
   () => stream.stats.bytesIn,
   arrivals,
+  () => fragcast.close(),
 );

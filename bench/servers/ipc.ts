@@ -44,12 +44,18 @@ export class ArrivalLog {
   }
 }
 
-export function announceReady(ready: Omit<ServerReady, 'type'>, ingestBytes: () => number, arrivals?: ArrivalLog): void {
+/** `close`: what the server must do before it exits (fragcast's fan-out threads must end first: a worker thread ended with uWS sockets open aborts the process). */
+export function announceReady(ready: Omit<ServerReady, 'type'>, ingestBytes: () => number, arrivals?: ArrivalLog, close?: () => Promise<void>): void {
   process.send!({ type: 'ready', ...ready } satisfies ServerReady);
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'stats') process.send!({ type: 'stats', ingestBytes: ingestBytes(), arrivals: arrivals?.entries() ?? [] } satisfies ServerStats);
   });
-  // The runner ends us with SIGTERM; exit at once (children die with us: child-reaper / pdeathsig).
-  process.on('SIGTERM', () => process.exit(0));
-  process.on('disconnect', () => process.exit(0));
+  // The runner ends us with SIGTERM; exit at once, or once `close` is done (children die with us: child-reaper / pdeathsig).
+  const exit = (): void => {
+    if (!close) process.exit(0);
+    setTimeout(() => process.exit(0), 5000).unref();
+    void close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', exit);
+  process.once('disconnect', exit);
 }

@@ -25,3 +25,11 @@ for (const name of Object.keys(SCENARIOS)) {
     if (name === 'ttff') assert.equal((report.raw as { times: number[] }).times.length, 2);
   });
 }
+
+test('bench scenario "fanout-http" runs with --fanout-threads 1: viewers served by a thread, the flag in the command line', { timeout: 120_000 }, async () => {
+  const { report, markdown } = await runScenario('fanout-http', { ...SMOKE, fanoutThreads: 1 });
+  const fanout = report.raw as FanoutResult;
+  assert.ok(fanout.delivered > 0.5, `delivered ${fanout.delivered}`);
+  assert.equal(fanout.errors, 0);
+  assert.match(markdown, /npm run bench -- fanout-http --clients 4 --duration 2 --bitrate 2 --fanout-threads 1`/);
+});
