@@ -34,40 +34,43 @@ function presentedName(port: number, ca: string): Promise<string> {
   });
 }
 
-test('listen.tls serves HTTPS and WSS; SIGHUP-style reload swaps the certificate for new connections, keeps open ones, and survives a bad file', async (t) => {
-  const dir = mkdtempSync(`${tmpdir()}/fragcast-tls-`);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const { ca } = makeCertificates(dir);
-  copyFileSync(`${dir}/first.pem`, `${dir}/cert.pem`);
-  copyFileSync(`${dir}/first.key`, `${dir}/key.pem`);
-  const server = await startConfiguredServer(t, `listen: { tls: { cert: ${dir}/cert.pem, key: ${dir}/key.pem } }\nstreams: {}\n`);
-  assert.equal(server.secure, true);
-  const base = `https://127.0.0.1:${server.port}`;
-  const health = await request(`${base}/healthz`, { ca });
-  assert.equal(health.status, 200);
-  await assert.rejects(request(`${base}/healthz`), /self-signed|unable to verify|certificate/i, 'a client without the CA refuses the certificate');
-  assert.equal(await presentedName(server.port, ca), 'first');
+// With fan-out threads too: there each thread makes its new app, and the reload waits for all of them.
+for (const fanoutThreads of [0, 1]) {
+  test(`listen.tls serves HTTPS and WSS; SIGHUP-style reload swaps the certificate for new connections, keeps open ones, and survives a bad file (fanout_threads ${fanoutThreads})`, async (t) => {
+    const dir = mkdtempSync(`${tmpdir()}/fragcast-tls-`);
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { ca } = makeCertificates(dir);
+    copyFileSync(`${dir}/first.pem`, `${dir}/cert.pem`);
+    copyFileSync(`${dir}/first.key`, `${dir}/key.pem`);
+    const server = await startConfiguredServer(t, `listen: { tls: { cert: ${dir}/cert.pem, key: ${dir}/key.pem }, fanout_threads: ${fanoutThreads} }\nstreams: {}\n`);
+    assert.equal(server.secure, true);
+    const base = `https://127.0.0.1:${server.port}`;
+    const health = await request(`${base}/healthz`, { ca });
+    assert.equal(health.status, 200);
+    await assert.rejects(request(`${base}/healthz`), /self-signed|unable to verify|certificate/i, 'a client without the CA refuses the certificate');
+    assert.equal(await presentedName(server.port, ca), 'first');
 
-  const stream = addLoopStream(server, 'cam');
-  await streamReady(stream);
-  const viewer = new WebSocket(`wss://127.0.0.1:${server.port}/streams/cam/ws`, { ca });
-  let binaries = 0;
-  viewer.on('message', (_data, isBinary) => void (isBinary && binaries++));
-  await waitFor('fragments over WSS', () => binaries > 3);
+    const stream = addLoopStream(server, 'cam');
+    await streamReady(stream);
+    const viewer = new WebSocket(`wss://127.0.0.1:${server.port}/streams/cam/ws`, { ca });
+    let binaries = 0;
+    viewer.on('message', (_data, isBinary) => void (isBinary && binaries++));
+    await waitFor('fragments over WSS', () => binaries > 3);
 
-  copyFileSync(`${dir}/second.pem`, `${dir}/cert.pem`);
-  copyFileSync(`${dir}/second.key`, `${dir}/key.pem`);
-  await server.reloadCertificates();
-  assert.equal(await presentedName(server.port, ca), 'second');
-  assert.equal((await request(`${base}/healthz`, { ca })).status, 200);
-  const before = binaries;
-  await waitFor('the open WSS viewer to keep receiving', () => binaries > before + 5);
+    copyFileSync(`${dir}/second.pem`, `${dir}/cert.pem`);
+    copyFileSync(`${dir}/second.key`, `${dir}/key.pem`);
+    await server.reloadCertificates();
+    assert.equal(await presentedName(server.port, ca), 'second');
+    assert.equal((await request(`${base}/healthz`, { ca })).status, 200);
+    const before = binaries;
+    await waitFor('the open WSS viewer to keep receiving', () => binaries > before + 5);
 
-  writeFileSync(`${dir}/cert.pem`, 'not a certificate');
-  await assert.rejects(server.reloadCertificates(), (error: unknown) => error instanceof FragcastError && error.code === 'TLS_UNAVAILABLE');
-  assert.equal(await presentedName(server.port, ca), 'second', 'a bad file changes nothing');
-  viewer.close();
-});
+    writeFileSync(`${dir}/cert.pem`, 'not a certificate');
+    await assert.rejects(server.reloadCertificates(), (error: unknown) => error instanceof FragcastError && error.code === 'TLS_UNAVAILABLE');
+    assert.equal(await presentedName(server.port, ca), 'second', 'a bad file changes nothing');
+    viewer.close();
+  });
+}
 
 test('fragcast does not start with TLS files it cannot use', async (t) => {
   const dir = mkdtempSync(`${tmpdir()}/fragcast-tls-`);
