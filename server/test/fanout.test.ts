@@ -118,3 +118,26 @@ test('a second fragcast on the threads\' port exits LISTEN_FAILED; closing ends 
   closed = true;
   assert.equal(await portFree(server.port), true);
 });
+
+test('viewers that go away while the main thread decides, or just after, leave no twin and no held slot', async (t) => {
+  const server = await startTestServer(t, { fanoutThreads: 1 });
+  await streamReady(server.registry.get('demo')!);
+  const { connect } = await import('node:net');
+  const requests = [
+    'GET /streams/demo/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    'GET /streams/demo/live.mp4 HTTP/1.1\r\nHost: x\r\n\r\n',
+  ];
+  for (let i = 0; i < 40; i++) {
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(requests[i % 2]!);
+    // Gone at once, or after 0-4 ms: before the decision, between it and the thread's upgrade or head, or after.
+    await new Promise((resolve) => setTimeout(resolve, i % 5));
+    socket.destroy();
+  }
+  await waitFor('every twin to go', () => server.viewers.size === 0 && server.limits.addressesHeld === 0, 5000);
+  // And the thread still serves.
+  const viewer = new WsViewer(`${server.ws}/streams/demo/ws`);
+  t.after(() => viewer.close());
+  await waitFor("a new viewer's instant start", () => viewer.binaries.length >= 2);
+});
