@@ -56,13 +56,7 @@ export interface HttpContext {
   };
 }
 
-/**
- * Registers routes on the uWS app and remembers them, so that a known URL
- * with the wrong method is answered 405 with an accurate Allow header, and
- * anything else 404 — both in the one JSON error shape. Every route gets
- * its door from access.ts (doorOf) and every request passes the gate
- * before its handler runs: no route can be registered without a door.
- */
+/** A registered route, as the Router remembers it for 405 answers and for dispatch. */
 interface RouteEntry {
   readonly method: string;
   readonly path: string;
@@ -74,6 +68,13 @@ interface RouteEntry {
   readonly behavior?: UWS.WebSocketBehavior<unknown>;
 }
 
+/**
+ * Registers routes on the uWS app and remembers them, so that a known URL
+ * with the wrong method is answered 405 with an accurate Allow header, and
+ * anything else 404 — both in the one JSON error shape. Every route gets
+ * its door from access.ts (doorOf) and every request passes the gate
+ * before its handler runs: no route can be registered without a door.
+ */
 export class Router {
   readonly app: UWS.TemplatedApp;
   readonly #gate: Gate;

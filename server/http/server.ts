@@ -155,7 +155,7 @@ export class HttpServer {
     try {
       this.#fanout = await FanoutThreads.start({
         count,
-        setup: { host: options.host, port: this.#port, tls: options.tls, logLevel: options.logger.level, allowUwsFallback: false },
+        setup: { host: options.host, port: this.#port, tls: options.tls, logLevel: options.logger.level },
         router: this.router,
         registry: options.registry,
         logger: options.logger.child({ module: 'fanout' }),

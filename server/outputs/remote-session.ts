@@ -2,16 +2,10 @@ import type { ErrorCode } from '../errors.ts';
 import type { Fragment, InitRecord } from '../streams/fragment.ts';
 import type { Stream } from '../streams/stream.ts';
 import type { KeyframeGateOptions } from './keyframe-gate.ts';
-import { ViewerSession, type OutputKind } from './viewer-session.ts';
+import { ViewerSession, type OutputKind, type SessionSnapshot } from './viewer-session.ts';
 
-/** What a fan-out thread reports of one of its viewers (server/http/fanout/). */
-export interface RemoteCounters {
-  readonly bytesSent: number;
-  readonly fragmentsSent: number;
-  readonly skippedFragments: number;
-  readonly skipEpisodes: number;
-  readonly lagMs: number;
-}
+/** What a fan-out thread reports of one of its viewers (server/http/fanout/): the counters of its snapshot, no more (8,000 of them 4 times a second). */
+export type RemoteCounters = Pick<SessionSnapshot, 'bytesSent' | 'fragmentsSent' | 'skippedFragments' | 'skipEpisodes' | 'lagMs'>;
 
 /**
  * The origin-side twin of a viewer that a fan-out thread serves: the thread

@@ -3,16 +3,16 @@ import type { OutputKind } from '../../outputs/viewer-session.ts';
 import type { Stream } from '../../streams/stream.ts';
 import type { HttpContext } from '../router.ts';
 import type { UWS } from '../uws.ts';
-import type { RequestFacts, ResponseOp, ViewerOrder } from './messages.ts';
+import { exactBytes, type RequestFacts, type ResponseOp, type ViewerOrder } from './messages.ts';
 
 /** How a bridged request reaches back to the thread that holds its socket. */
 export interface BridgeEnd {
-  respond(id: number, ops: readonly ResponseOp[]): void;
+  /** `done`: the answer is complete (or handed on): nothing more comes for `id`. */
+  respond(id: number, ops: readonly ResponseOp[], done: boolean): void;
   /** Serves the viewer on the thread (see ViewerOrder); returns its twin here, registered nowhere yet. */
   serveViewer(id: number, order: Omit<ViewerOrder, 'session'>): RemoteViewerSession;
   /** The request was upgraded: its WebSocket's events will come. */
   upgraded(id: number, socket: BridgedWebSocket<unknown>): void;
-  sendWs(id: number, data: Uint8Array | string, isBinary: boolean): void;
   endWs(id: number, code?: number, reason?: string): void;
 }
 
@@ -38,10 +38,6 @@ export class BridgedRequest {
 
   getUrl(): string {
     return this.#facts.url;
-  }
-
-  getMethod(): string {
-    return this.#facts.method.toLowerCase();
   }
 
   getCaseSensitiveMethod(): string {
@@ -74,9 +70,6 @@ export class BridgedRequest {
     for (const [name, value] of this.#facts.headers) each(name, value);
   }
 
-  setYield(_yield: boolean): this {
-    return this;
-  }
 }
 
 /**
@@ -119,7 +112,7 @@ export class BridgedResponse {
   }
 
   end(body?: UWS.RecognizedString): this {
-    this.#ops.push(['end', body === undefined ? undefined : typeof body === 'string' ? body : copyOf(body)]);
+    this.#ops.push(['end', body === undefined || typeof body === 'string' ? body : bytesOf(body)]);
     this.#finish();
     return this;
   }
@@ -174,7 +167,7 @@ export class BridgedResponse {
     if (!behavior) throw new Error('upgrade outside a ws route');
     this.#ops.push(['upgrade']);
     this.#finish();
-    this.#end.upgraded(this.id, new BridgedWebSocket<unknown>(this.id, userData, this.#remoteAddress, behavior, this.#end));
+    this.#end.upgraded(this.id, new BridgedWebSocket<unknown>(this.id, userData, behavior, this.#end));
   }
 
   /** Has the thread serve this viewer from its replica; returns the twin that stands for it here. */
@@ -202,7 +195,7 @@ export class BridgedResponse {
 
   #flush(): void {
     if (this.#ops.length === 0) return;
-    this.#end.respond(this.id, this.#ops);
+    this.#end.respond(this.id, this.#ops, this.#done);
     this.#ops = [];
   }
 }
@@ -212,13 +205,11 @@ export class BridgedWebSocket<UserData> {
   readonly id: number;
   readonly behavior: UWS.WebSocketBehavior<UserData>;
   readonly #userData: UserData;
-  readonly #remoteAddress: string;
   readonly #end: BridgeEnd;
 
-  constructor(id: number, userData: UserData, remoteAddress: string, behavior: UWS.WebSocketBehavior<UserData>, end: BridgeEnd) {
+  constructor(id: number, userData: UserData, behavior: UWS.WebSocketBehavior<UserData>, end: BridgeEnd) {
     this.id = id;
     this.#userData = userData;
-    this.#remoteAddress = remoteAddress;
     this.behavior = behavior;
     this.#end = end;
   }
@@ -227,39 +218,16 @@ export class BridgedWebSocket<UserData> {
     return this.#userData;
   }
 
-  send(message: UWS.RecognizedString, isBinary = false): number {
-    this.#end.sendWs(this.id, typeof message === 'string' ? message : copyOf(message), isBinary);
-    return 1;
-  }
-
-  end(code?: number, reason?: UWS.RecognizedString): void {
-    this.#end.endWs(this.id, code, reason === undefined ? undefined : typeof reason === 'string' ? reason : Buffer.from(copyOf(reason)).toString('utf8'));
-  }
-
-  close(): void {
-    this.#end.endWs(this.id);
-  }
-
-  getBufferedAmount(): number {
-    return 0;
-  }
-
-  getRemoteAddressAsText(): ArrayBuffer {
-    return new TextEncoder().encode(this.#remoteAddress).buffer as ArrayBuffer;
-  }
-
-  cork(work: () => void): this {
-    work();
-    return this;
+  end(code?: number, reason?: string): void {
+    this.#end.endWs(this.id, code, reason);
   }
 }
 
-/** A copy the caller may reuse its buffer after (uWS copies too, or writes at once); structured clone copies it once more. */
-function copyOf(chunk: UWS.RecognizedString): Uint8Array {
-  if (typeof chunk === 'string') return Buffer.from(chunk);
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk.slice(0));
-  const view = chunk as ArrayBufferView;
-  return new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+/** A body's bytes as they cross to the thread (see exactBytes); posted at once, so the handler may reuse its buffer after. */
+function bytesOf(body: Exclude<UWS.RecognizedString, string>): Uint8Array {
+  if (body instanceof ArrayBuffer || body instanceof SharedArrayBuffer) return new Uint8Array(body);
+  const view = body as ArrayBufferView;
+  return exactBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
 }
 
 /**

@@ -6,9 +6,9 @@
  * thread owns sockets: it accepts connections on the same port, sends each
  * request here to be decided, and serves the viewers it is told to serve
  * from its replica of their stream. Messages go over the worker's port by
- * structured clone: each fragment is copied once to an exact-size buffer
- * and once more per thread (a few Mbit/s a stream), and each body the
- * origin answers with, once to be kept and once on its way.
+ * structured clone: each fragment and each body the origin answers with is
+ * copied once per thread (a few Mbit/s a stream), and once before if it is
+ * a view of a larger buffer (exactBytes).
  */
 import type { ErrorCode } from '../../errors.ts';
 import type { KeyframeGateOptions } from '../../outputs/keyframe-gate.ts';
@@ -27,6 +27,16 @@ import type { StreamOptions } from '../../streams/stream.ts';
  */
 export const BRIDGE_CREDIT_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Bytes as they may cross to a thread. postMessage clones a view's whole
+ * underlying buffer: a view of a larger one (a fragment cut from a read, a
+ * pooled small Buffer, a part of a segment) is first copied to a buffer of
+ * its own; a view that is its whole buffer goes as it is.
+ */
+export function exactBytes<T extends Uint8Array>(bytes: T): T {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : (new Uint8Array(bytes) as T);
+}
+
 /** What a fan-out thread is started with (its workerData). */
 export interface ThreadSetup {
   readonly index: number;
@@ -34,7 +44,6 @@ export interface ThreadSetup {
   readonly port: number;
   readonly tls: { readonly cert: string; readonly key: string; readonly passphrase?: string | undefined } | undefined;
   readonly logLevel: string;
-  readonly allowUwsFallback: boolean;
 }
 
 /** One step of an answer the origin made for a request a thread received, applied there in order. */
@@ -74,7 +83,6 @@ export type ToThread =
   | { readonly t: 'ws-ack'; readonly id: number; readonly bytes: number }
   | { readonly t: 'viewer'; readonly id: number; readonly order: ViewerOrder }
   | { readonly t: 'kick'; readonly session: string; readonly reason: ErrorCode }
-  | { readonly t: 'ws-send'; readonly id: number; readonly data: Uint8Array | string; readonly isBinary: boolean }
   | { readonly t: 'ws-end'; readonly id: number; readonly code: number | undefined; readonly reason: string | undefined }
   /** Read the TLS files again (SIGHUP): a new app takes over the port, open connections keep theirs. */
   | { readonly t: 'tls' }
@@ -100,11 +108,10 @@ export type FromThread =
   | { readonly t: 'listening' }
   | { readonly t: 'failed'; readonly why: string }
   | { readonly t: 'request'; readonly id: number; readonly facts: RequestFacts }
-  | { readonly t: 'data'; readonly id: number; readonly chunk: Uint8Array; readonly last: boolean }
+  | { readonly t: 'data'; readonly id: number; readonly chunk: ArrayBuffer; readonly last: boolean }
   | { readonly t: 'aborted'; readonly id: number }
   | { readonly t: 'ws-open'; readonly id: number }
-  | { readonly t: 'ws-message'; readonly id: number; readonly data: Uint8Array; readonly isBinary: boolean }
-  | { readonly t: 'ws-drain'; readonly id: number }
+  | { readonly t: 'ws-message'; readonly id: number; readonly data: ArrayBuffer; readonly isBinary: boolean }
   | { readonly t: 'ws-close'; readonly id: number; readonly code: number; readonly reason: string }
   | { readonly t: 'viewer-closed'; readonly session: string; readonly reason: string; readonly counters: RemoteCounters }
   | { readonly t: 'counters'; readonly sessions: readonly SessionReport[]; readonly keyframeAges: readonly (readonly [string, number])[] }

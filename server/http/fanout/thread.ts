@@ -36,7 +36,8 @@ const port = parentPort!;
 const post = (message: FromThread): void => port.postMessage(message);
 
 const log = pino({ level: setup.logLevel, base: null, timestamp: false }, { write: (line: string) => post({ t: 'log', record: JSON.parse(line) as Record<string, unknown> }) });
-const { uws } = loadUws({ allowFallback: setup.allowUwsFallback });
+// The origin starts threads only on the native binary (HttpServer.listen).
+const { uws } = loadUws({ allowFallback: false });
 const afterHandler = new AfterHandler(log);
 /** Ages of keyframes as sent, by session: told to the origin (its metrics histogram) once the batch that sent them is out. */
 const keyframeAges: [string, number][] = [];
@@ -153,7 +154,7 @@ function forward(res: UWS.HttpResponse, req: UWS.HttpRequest, upgrade?: InFlight
       // Once answered, the rest of a body is nobody's (a refused 10 GB PUT): uWS reads it and it goes nowhere.
       if (!inFlight.has(id)) return;
       entry.unacked += chunk.byteLength;
-      post({ t: 'data', id, chunk: new Uint8Array(chunk.slice(0)), last });
+      post({ t: 'data', id, chunk: chunk.slice(0), last });
       if (entry.unacked > BRIDGE_CREDIT_BYTES && !entry.paused) {
         entry.paused = true;
         res.pause();
@@ -195,15 +196,19 @@ function respond(id: number, ops: readonly ResponseOp[]): void {
           inFlight.delete(id);
           res.close();
           return;
-        case 'upgrade': {
-          inFlight.delete(id);
-          const { key, protocol, extensions, context } = entry.upgrade!;
-          res.upgrade<SocketData>({ id }, key, protocol, extensions, context);
+        case 'upgrade':
+          upgrade(id, entry, { id });
           return;
-        }
       }
     }
   });
+}
+
+/** Completes an upgrade request the origin said yes to: the socket carries `data` (a viewer's order, or a bridged socket's id). */
+function upgrade(id: number, entry: InFlight, data: SocketData): void {
+  inFlight.delete(id);
+  const { key, protocol, extensions, context } = entry.upgrade!;
+  entry.res.cork(() => entry.res.upgrade<SocketData>(data, key, protocol, extensions, context));
 }
 
 /** Serves a viewer the origin admitted: upgrade and a WebSocket session, or the live.mp4 head and a chunked session. */
@@ -213,13 +218,11 @@ function serveViewer(id: number, order: ViewerOrder): void {
     post({ t: 'viewer-closed', session: order.session, reason: 'peer', counters: NO_COUNTERS });
     return;
   }
-  const res = entry.res;
   if (order.output === 'ws') {
-    inFlight.delete(id);
-    const { key, protocol, extensions, context } = entry.upgrade!;
-    res.cork(() => res.upgrade<SocketData>({ id, order }, key, protocol, extensions, context));
+    upgrade(id, entry, { id, order });
     return;
   }
+  const res = entry.res;
   res.cork(() => {
     writeHead(res, 200, order.headers);
     const session = new HttpMp4Session(res, replica(order.stream).stream, order.remoteAddress, order.gate, order.session);
@@ -278,15 +281,12 @@ function mount(): App {
         return;
       }
       data.unacked = (data.unacked ?? 0) + message.byteLength;
-      post({ t: 'ws-message', id: data.id, data: new Uint8Array(message.slice(0)), isBinary });
+      post({ t: 'ws-message', id: data.id, data: message.slice(0), isBinary });
       // uWS 20.30 cannot pause a WebSocket's reading: a publisher that outruns the origin is told so and closed (1013, try again later).
       if (data.unacked > BRIDGE_CREDIT_BYTES) ws.end(1013, 'the server cannot take the stream this fast');
     },
-    drain: (ws) => {
-      const data = ws.getUserData();
-      if (data.order) data.session?.drained();
-      else post({ t: 'ws-drain', id: data.id });
-    },
+    // A bridged socket is sent nothing but its close (the ingest route only ends a publisher): only a viewer drains.
+    drain: (ws) => ws.getUserData().session?.drained(),
     close: (ws, code, message) => {
       const data = ws.getUserData();
       data.closed = true;
@@ -443,9 +443,6 @@ if (!listenSocket) {
         return;
       case 'kick':
         viewers.get(message.session)?.close(message.reason);
-        return;
-      case 'ws-send':
-        bridgedSockets.get(message.id)?.send(message.data, message.isBinary);
         return;
       case 'ws-end': {
         const ws = bridgedSockets.get(message.id);

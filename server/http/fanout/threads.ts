@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import pino from 'pino';
 import { FragcastError, type ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { RemoteViewerSession, type RemoteCounters } from '../../outputs/remote-session.ts';
@@ -11,7 +12,7 @@ import type { StreamRegistry } from '../../streams/registry.ts';
 import type { Stream, StreamOptions } from '../../streams/stream.ts';
 import type { Router } from '../router.ts';
 import { BridgedResponse, type BridgedWebSocket, type BridgeEnd } from './bridged.ts';
-import type { FromThread, ThreadSetup, ToThread, ViewerOrder } from './messages.ts';
+import { exactBytes, type FromThread, type ThreadSetup, type ToThread, type ViewerOrder } from './messages.ts';
 
 export interface FanoutThreadsOptions {
   readonly count: number;
@@ -138,7 +139,7 @@ export class FanoutThreads {
   #watch(stream: Stream): void {
     const name = stream.name;
     this.#broadcast({ t: 'stream', name, options: optionsOf(stream) });
-    const onInit = (init: InitRecord): void => this.#broadcast({ t: 'init', name, init: { ...init, bytes: exactCopy(init.bytes) } });
+    const onInit = (init: InitRecord): void => this.#broadcast({ t: 'init', name, init: { ...init, bytes: exactBytes(init.bytes) } });
     const onFragments = (fragments: readonly Fragment[]): void => {
       const portables = fragments.map(portable);
       for (const thread of this.#threads) thread.postFragments(name, portables);
@@ -169,19 +170,15 @@ function replicaOf(stream: Stream): ToThread[] {
   for (const marker of stream.markers.list()) messages.push({ t: 'marker', name, marker });
   const init = stream.init;
   if (!init) return messages;
-  messages.push({ t: 'init', name, init: { ...init, bytes: exactCopy(init.bytes) } });
+  messages.push({ t: 'init', name, init: { ...init, bytes: exactBytes(init.bytes) } });
   const gop = stream.cache.newest;
   if (gop) messages.push({ t: 'fragments', name, fragments: gop.fragments.filter((f) => f.generation === init.generation).map(portable) });
   return messages;
 }
 
-/** A copy exact in size: postMessage copies a view's whole underlying buffer. It arrives as a Uint8Array; the thread makes it a Buffer again. */
-function exactCopy(bytes: Buffer): Buffer {
-  return new Uint8Array(bytes) as Buffer;
-}
-
+/** A fragment as it crosses to a thread (exactBytes); it arrives with a Uint8Array, which the thread makes a Buffer again. */
 function portable(fragment: Fragment): Fragment {
-  return { ...fragment, bytes: exactCopy(fragment.bytes) };
+  return { ...fragment, bytes: exactBytes(fragment.bytes) };
 }
 
 /**
@@ -287,8 +284,8 @@ class FanoutThread implements BridgeEnd {
     clearTimeout(timer);
   }
 
-  respond(id: number, ops: Parameters<BridgeEnd['respond']>[1]): void {
-    if (ops.some((op) => op[0] === 'end' || op[0] === 'endWithoutBody' || op[0] === 'close' || op[0] === 'upgrade')) this.#requests.delete(id);
+  respond(id: number, ops: Parameters<BridgeEnd['respond']>[1], done: boolean): void {
+    if (done) this.#requests.delete(id);
     this.post({ t: 'respond', id, ops });
   }
 
@@ -308,10 +305,6 @@ class FanoutThread implements BridgeEnd {
     this.#sockets.set(id, socket);
   }
 
-  sendWs(id: number, data: Uint8Array | string, isBinary: boolean): void {
-    this.post({ t: 'ws-send', id, data, isBinary });
-  }
-
   endWs(id: number, code?: number, reason?: string): void {
     this.post({ t: 'ws-end', id, code, reason });
   }
@@ -321,6 +314,7 @@ class FanoutThread implements BridgeEnd {
       case 'request': {
         const res = new BridgedResponse(message.id, message.facts.remoteAddress, this);
         this.#requests.set(message.id, res);
+        // Answered at once, it is forgotten as it answers (respond, serveViewer); else when it does, or is aborted.
         try {
           this.#options.router.dispatch(message.facts, res);
         } catch (error) {
@@ -328,11 +322,10 @@ class FanoutThread implements BridgeEnd {
           this.#log.error({ err: error, url: message.facts.url }, 'a bridged request failed');
           if (!res.done) res.close();
         }
-        if (res.done) this.#requests.delete(message.id);
         return;
       }
       case 'data':
-        this.#requests.get(message.id)?.data(toArrayBuffer(message.chunk), message.last);
+        this.#requests.get(message.id)?.data(message.chunk, message.last);
         // Taken (the handler consumes a body as it comes, or it is nobody's): the thread may send on.
         this.post({ t: 'data-ack', id: message.id, bytes: message.chunk.byteLength });
         return;
@@ -351,13 +344,8 @@ class FanoutThread implements BridgeEnd {
       }
       case 'ws-message': {
         const ws = this.#sockets.get(message.id);
-        if (ws) ws.behavior.message?.(ws as never, toArrayBuffer(message.data), message.isBinary);
+        if (ws) ws.behavior.message?.(ws as never, message.data, message.isBinary);
         this.post({ t: 'ws-ack', id: message.id, bytes: message.data.byteLength });
-        return;
-      }
-      case 'ws-drain': {
-        const ws = this.#sockets.get(message.id);
-        if (ws) ws.behavior.drain?.(ws as never);
         return;
       }
       case 'ws-close': {
@@ -404,7 +392,7 @@ class FanoutThread implements BridgeEnd {
   /** A thread's log line, through this thread's logger (so it goes where the operator asked, with the same format). */
   #relog(record: Record<string, unknown>): void {
     const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = record;
-    const name = LEVEL_NAMES[level as number] ?? 'info';
+    const name = (pino.levels.labels[level as number] ?? 'info') as pino.Level;
     this.#log[name](fields, typeof msg === 'string' ? msg : '');
   }
 
@@ -417,10 +405,4 @@ class FanoutThread implements BridgeEnd {
     for (const ws of this.#sockets.values()) ws.behavior.close?.(ws as never, 1006, new ArrayBuffer(0));
     this.#sockets.clear();
   }
-}
-
-const LEVEL_NAMES: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }
